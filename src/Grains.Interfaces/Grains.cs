@@ -1,0 +1,114 @@
+using Orleans.Concurrency;
+
+namespace AuthCluster.Grains.Interfaces;
+
+/// <summary>
+/// One per shop and normalized email (key <c>{shop_id}:{email}</c>). Serializes registration
+/// (first reservation wins) and keeps the failed-login throttle, whether or not an account exists.
+/// </summary>
+[Alias("AuthCluster.IEmailIndexGrain")]
+public interface IEmailIndexGrain : IGrainWithStringKey
+{
+    [Alias("Register")]
+    Task<RegisterResult> Register(Profile profile, string password, ClientContext client);
+
+    [Alias("Login")]
+    Task<LoginResult> Login(string password, ClientContext client);
+}
+
+/// <summary>Something that owns sessions: a registered customer or a guest.</summary>
+[Alias("AuthCluster.ISessionOwnerGrain")]
+public interface ISessionOwnerGrain : IGrainWithGuidKey
+{
+    /// <summary>The owner's sessions that are still active.</summary>
+    [Alias("GetSessions")]
+    Task<IReadOnlyList<SessionInfo>> GetSessions();
+
+    /// <summary>Revokes one of the owner's sessions; false if it is not one of them.</summary>
+    [Alias("RevokeSession")]
+    Task<bool> RevokeSession(Guid sessionId, RevocationReason reason);
+
+    /// <summary>Logout: revokes the sessions that <paramref name="scope"/> selects relative to <paramref name="currentSessionId"/>.</summary>
+    [Alias("Logout")]
+    Task Logout(Guid currentSessionId, LogoutScope scope);
+}
+
+/// <summary>A registered customer, keyed by customer id.</summary>
+[Alias("AuthCluster.ICustomerGrain")]
+public interface ICustomerGrain : ISessionOwnerGrain
+{
+    /// <summary>Creates the account and its first session. Called once, by the email index.</summary>
+    [Alias("Create")]
+    Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client);
+
+    /// <summary>Checks the password and starts a session; null when the password is wrong.</summary>
+    [Alias("Login")]
+    Task<SessionGrant?> Login(string password, ClientContext client);
+}
+
+/// <summary>A guest, keyed by a fresh guest id per guest login.</summary>
+[Alias("AuthCluster.IGuestGrain")]
+public interface IGuestGrain : ISessionOwnerGrain
+{
+    [Alias("Create")]
+    Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client);
+}
+
+/// <summary>A refresh-token family (one login), keyed by session id. Hot path of refresh and validate.</summary>
+[Alias("AuthCluster.ISessionGrain")]
+public interface ISessionGrain : IGrainWithGuidKey
+{
+    /// <summary>Starts the session and returns its first refresh token.</summary>
+    [Alias("Start")]
+    Task<SessionGrant> Start(SessionStart start);
+
+    /// <summary>Rotates the refresh token (RFC 9700 §4.14), detecting reuse.</summary>
+    [Alias("Refresh")]
+    Task<RefreshResult> Refresh(string refreshToken, ClientContext client);
+
+    /// <summary>True while the session is neither revoked nor expired: the revocation check of every validation.</summary>
+    [ReadOnly, Alias("IsActive")]
+    Task<bool> IsActive();
+
+    /// <summary>The session as listed to its owner; null when no longer active.</summary>
+    [ReadOnly, Alias("GetInfo")]
+    Task<SessionInfo?> GetInfo();
+
+    /// <summary>What a refresh token stands for, if it is the current token of an active session.</summary>
+    [ReadOnly, Alias("Inspect")]
+    Task<RefreshTokenInfo?> Inspect(string refreshToken);
+
+    [Alias("Revoke")]
+    Task Revoke(RevocationReason reason);
+}
+
+/// <summary>The signing key ring of one issuer. Read by API nodes and cached; never called per request.</summary>
+[Alias("AuthCluster.ISigningKeyGrain")]
+public interface ISigningKeyGrain : IGrainWithStringKey
+{
+    /// <summary>Rotates when due, then returns every key that is published now.</summary>
+    [Alias("GetKeyRing")]
+    Task<IReadOnlyList<SigningKeyRecord>> GetKeyRing();
+}
+
+/// <summary>Answers only when grain storage answers; used by readiness checks.</summary>
+[Alias("AuthCluster.IHealthGrain")]
+public interface IHealthGrain : IGrainWithIntegerKey
+{
+    [Alias("CheckStorage")]
+    Task CheckStorage();
+}
+
+/// <summary>
+/// A signing key. The private key is encrypted (AES-GCM) with the key-encryption key from configuration;
+/// it is never stored or sent in the clear.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("AuthCluster.SigningKeyRecord")]
+public sealed record SigningKeyRecord(
+    [property: Id(0)] string KeyId,
+    [property: Id(1)] string Algorithm,
+    [property: Id(2)] byte[] EncryptedPrivateKey,
+    [property: Id(3)] DateTimeOffset PublishedAt,
+    [property: Id(4)] DateTimeOffset SignsFrom,
+    [property: Id(5)] DateTimeOffset SignsUntil,
+    [property: Id(6)] DateTimeOffset RetiresAt);
