@@ -1,0 +1,86 @@
+using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Options;
+
+namespace AuthCluster.Grains.Customers;
+
+/// <summary>What every session owner stores: its shop and the ids of its sessions, oldest first.</summary>
+public abstract class SessionOwnerState
+{
+    public long ShopId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public List<Guid> Sessions { get; set; } = [];
+}
+
+/// <summary>
+/// Session bookkeeping shared by customers and guests. Owners call their sessions, never the reverse,
+/// so the call graph stays acyclic.
+/// </summary>
+public abstract class SessionOwnerGrain<TState>(
+    IPersistentState<TState> state,
+    IOptions<AuthOptions> options) : Grain, ISessionOwnerGrain
+    where TState : SessionOwnerState, new()
+{
+    protected IPersistentState<TState> State => state;
+
+    protected abstract CustomerType CustomerType { get; }
+
+    public async Task<IReadOnlyList<SessionInfo>> GetSessions()
+    {
+        var infos = await Task.WhenAll(state.State.Sessions.Select(id => Session(id).GetInfo()));
+
+        // Forget ended sessions in memory; the next write persists the shorter list.
+        state.State.Sessions.RemoveAll(id => !infos.Any(i => i?.Id == id));
+        return [.. infos.OfType<SessionInfo>()];
+    }
+
+    public async Task<bool> RevokeSession(Guid sessionId, RevocationReason reason)
+    {
+        if (!state.State.Sessions.Contains(sessionId) || !await Session(sessionId).IsActive())
+        {
+            return false;
+        }
+
+        await RevokeAsync([sessionId], reason);
+        return true;
+    }
+
+    public Task Logout(Guid currentSessionId, LogoutScope scope)
+    {
+        List<Guid> selected = scope switch
+        {
+            LogoutScope.Local => [currentSessionId],
+            LogoutScope.Others => [.. state.State.Sessions.Where(id => id != currentSessionId)],
+            LogoutScope.Global => [.. state.State.Sessions.Append(currentSessionId).Distinct()],
+            _ => throw new ArgumentOutOfRangeException(nameof(scope)),
+        };
+        return RevokeAsync(selected, RevocationReason.Logout);
+    }
+
+    /// <summary>Starts a session for this owner, evicting the oldest beyond the configured maximum. Does not write the owner's state.</summary>
+    protected async Task<SessionGrant> StartSessionAsync(ClientContext client)
+    {
+        var sessionId = Guid.NewGuid();
+        var grant = await Session(sessionId).Start(new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client));
+        state.State.Sessions.Add(sessionId);
+
+        var excess = state.State.Sessions.Count - options.Value.Sessions.MaxPerCustomer;
+        if (excess > 0)
+        {
+            var oldest = state.State.Sessions.Take(excess).ToList();
+            await Task.WhenAll(oldest.Select(id => Session(id).Revoke(RevocationReason.SessionLimit)));
+            state.State.Sessions.RemoveRange(0, excess);
+        }
+
+        return grant;
+    }
+
+    /// <summary>Revokes the given sessions and forgets them, then persists the list.</summary>
+    protected async Task RevokeAsync(IReadOnlyCollection<Guid> sessionIds, RevocationReason reason)
+    {
+        await Task.WhenAll(sessionIds.Select(id => Session(id).Revoke(reason)));
+        state.State.Sessions.RemoveAll(sessionIds.Contains);
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    private ISessionGrain Session(Guid id) => GrainFactory.GetGrain<ISessionGrain>(id);
+}

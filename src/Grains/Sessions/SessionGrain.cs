@@ -1,0 +1,111 @@
+using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuthCluster.Grains.Sessions;
+
+public sealed partial class SessionGrain(
+    [PersistentState("session", StorageNames.Auth)] IPersistentState<SessionState> state,
+    IOptions<AuthOptions> options,
+    TimeProvider time,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+{
+    private SessionState Session => state.State;
+
+    public async Task<SessionGrant> Start(SessionStart start)
+    {
+        if (state.RecordExists)
+        {
+            throw new InvalidOperationException("A session id is never reused.");
+        }
+
+        var now = time.GetUtcNow();
+        var secret = RefreshTokens.NewSecret();
+        state.State = new SessionState
+        {
+            SubjectId = start.SubjectId,
+            CustomerType = start.CustomerType,
+            ShopId = start.ShopId,
+            ClientId = start.Client.ClientId,
+            Ip = start.Client.Ip,
+            UserAgent = start.Client.UserAgent,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = now + options.Value.Tokens.RefreshTokenLifetime,
+            RotationKey = RefreshTokens.NewSecret(),
+            CurrentDigest = RefreshTokens.Digest(secret),
+        };
+        await state.WriteOrDeactivateAsync(this);
+        return Grant(secret);
+    }
+
+    public async Task<RefreshResult> Refresh(string refreshToken, ClientContext client)
+    {
+        // A token of another client is not this client's grant (RFC 6749 §10.4); it says nothing about theft.
+        if (!IsActiveAt(time.GetUtcNow()) || client.ClientId != Session.ClientId
+            || !RefreshTokens.TryParse(refreshToken, out _, out var secret))
+        {
+            return RefreshResult.Invalid;
+        }
+
+        var now = time.GetUtcNow();
+        if (RefreshTokens.Matches(secret, Session.CurrentDigest))
+        {
+            var successor = RefreshTokens.Successor(Session.RotationKey, secret);
+            Session.PreviousDigest = Session.CurrentDigest;
+            Session.CurrentDigest = RefreshTokens.Digest(successor);
+            Session.RotatedAt = now;
+            Session.UpdatedAt = now;
+            Session.Ip = client.Ip ?? Session.Ip;
+            Session.UserAgent = client.UserAgent ?? Session.UserAgent;
+            await state.WriteOrDeactivateAsync(this);
+            return new RefreshResult(Grant(successor));
+        }
+
+        var grace = options.Value.Tokens.RefreshReuseGrace;
+        if (RefreshTokens.Matches(secret, Session.PreviousDigest) && now - Session.RotatedAt <= grace && grace > TimeSpan.Zero)
+        {
+            // A concurrent refresh of the same token: hand out the successor already minted, not a second one.
+            return new RefreshResult(Grant(RefreshTokens.Successor(Session.RotationKey, secret)));
+        }
+
+        // Any other secret for this family is a retired token presented again: the family is compromised.
+        LogReuseDetected(logger, this.GetPrimaryKey());
+        await RevokeCoreAsync(RevocationReason.RefreshTokenReuse, now);
+        return RefreshResult.Invalid;
+    }
+
+    public Task<bool> IsActive() => Task.FromResult(IsActiveAt(time.GetUtcNow()));
+
+    public Task<SessionInfo?> GetInfo() => Task.FromResult(
+        IsActiveAt(time.GetUtcNow())
+            ? new SessionInfo(this.GetPrimaryKey(), Session.Ip, Session.UserAgent, Session.CreatedAt, Session.UpdatedAt, Session.ExpiresAt)
+            : null);
+
+    public Task<RefreshTokenInfo?> Inspect(string refreshToken) => Task.FromResult(
+        IsActiveAt(time.GetUtcNow()) && RefreshTokens.TryParse(refreshToken, out _, out var secret) && RefreshTokens.Matches(secret, Session.CurrentDigest)
+            ? new RefreshTokenInfo(this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, Session.ExpiresAt)
+            : null);
+
+    public Task Revoke(RevocationReason reason) =>
+        state.RecordExists && Session.RevokedAt is null ? RevokeCoreAsync(reason, time.GetUtcNow()) : Task.CompletedTask;
+
+    private async Task RevokeCoreAsync(RevocationReason reason, DateTimeOffset now)
+    {
+        Session.RevokedAt = now;
+        Session.RevocationReason = reason;
+        Session.UpdatedAt = now;
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    private bool IsActiveAt(DateTimeOffset now) =>
+        state.RecordExists && Session.RevokedAt is null && now < Session.ExpiresAt;
+
+    private SessionGrant Grant(byte[] secret) => new(
+        this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId,
+        RefreshTokens.Format(this.GetPrimaryKey(), secret), Session.ExpiresAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse detected; session {SessionId} revoked")]
+    private static partial void LogReuseDetected(ILogger logger, Guid sessionId);
+}

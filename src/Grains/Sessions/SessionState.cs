@@ -1,0 +1,23 @@
+using AuthCluster.Grains.Interfaces;
+
+namespace AuthCluster.Grains.Sessions;
+
+/// <summary>A refresh-token family. Holds digests only; the rotation key derives successors (see <see cref="Domain.RefreshTokens"/>).</summary>
+public sealed class SessionState
+{
+    public Guid SubjectId { get; set; }
+    public CustomerType CustomerType { get; set; }
+    public long ShopId { get; set; }
+    public string ClientId { get; set; } = "";
+    public string? Ip { get; set; }
+    public string? UserAgent { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public byte[] RotationKey { get; set; } = [];
+    public byte[]? CurrentDigest { get; set; }
+    public byte[]? PreviousDigest { get; set; }
+    public DateTimeOffset? RotatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    public RevocationReason? RevocationReason { get; set; }
+}

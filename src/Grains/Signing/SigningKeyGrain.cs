@@ -1,0 +1,71 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Options;
+
+namespace AuthCluster.Grains.Signing;
+
+public sealed class SigningKeyState
+{
+    public List<SigningKeyRecord> Keys { get; set; } = [];
+}
+
+/// <summary>One per issuer. Owns key creation and rotation so that every API node signs with the same ring.</summary>
+public sealed class SigningKeyGrain(
+    [PersistentState("signingkeys", StorageNames.Auth)] IPersistentState<SigningKeyState> state,
+    KeyEncryption keyEncryption,
+    IOptions<AuthOptions> options,
+    TimeProvider time) : Grain, ISigningKeyGrain
+{
+    public async Task<IReadOnlyList<SigningKeyRecord>> GetKeyRing()
+    {
+        var ring = SigningKeyRing.Advance(state.State.Keys, time.GetUtcNow(), options.Value, CreateKey);
+        if (!ring.SequenceEqual(state.State.Keys))
+        {
+            state.State.Keys = ring;
+            await state.WriteOrDeactivateAsync(this);
+        }
+
+        return ring;
+    }
+
+    private SigningKeyRecord CreateKey(string algorithm, DateTimeOffset publishedAt, DateTimeOffset signsFrom, DateTimeOffset signsUntil)
+    {
+        var keyId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(12));
+        var privateKey = SigningKeyMaterial.Generate(algorithm);
+        var tokenTail = options.Value.Tokens.AccessTokenLifetime + options.Value.Tokens.ClockSkew;
+        return new SigningKeyRecord(
+            keyId,
+            algorithm,
+            keyEncryption.Encrypt(privateKey, keyId),
+            publishedAt,
+            signsFrom,
+            signsUntil,
+            signsUntil + tokenTail);
+    }
+}
+
+/// <summary>Creates private keys (PKCS#8) for the supported JWS algorithms.</summary>
+public static class SigningKeyMaterial
+{
+    public static byte[] Generate(string algorithm)
+    {
+        switch (algorithm)
+        {
+            case "ES256":
+                using (var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+                {
+                    return ec.ExportPkcs8PrivateKey();
+                }
+
+            case "PS256" or "RS256":
+                using (var rsa = RSA.Create(2048))
+                {
+                    return rsa.ExportPkcs8PrivateKey();
+                }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unsupported signing algorithm.");
+        }
+    }
+}
