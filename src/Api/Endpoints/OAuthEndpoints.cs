@@ -1,0 +1,145 @@
+using AuthCluster.Api.Http;
+using AuthCluster.Api.Tokens;
+using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AuthCluster.Api.Endpoints;
+
+/// <summary>Refresh, validation, introspection and the session list (<c>/v1/oauth</c>).</summary>
+public static class OAuthEndpoints
+{
+    public static RouteGroupBuilder MapOAuthEndpoints(this RouteGroupBuilder v1)
+    {
+        var oauth = v1.MapGroup("/oauth").WithTags("Tokens and sessions");
+        oauth.MapPost("/token", Token).DisableAntiforgery();
+        oauth.MapGet("/token/validate", Validate);
+        oauth.MapGet("/tokens", ListSessions);
+        oauth.MapDelete("/tokens/{id}", RevokeSession);
+        oauth.MapPost("/introspect", Introspect).DisableAntiforgery();
+        return v1;
+    }
+
+    public static async Task<Results<Ok<TokenResponse>, ApiError>> Token(
+        OAuthRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
+    {
+        if (request.Required("grant_type") != "refresh_token")
+        {
+            return ApiErrors.UnsupportedGrantType();
+        }
+
+        var refreshToken = request.Required("refresh_token");
+        if (!RefreshTokens.TryParse(refreshToken, out var sessionId, out _))
+        {
+            return ApiErrors.InvalidGrant();
+        }
+
+        var result = await grains.GetGrain<ISessionGrain>(sessionId).Refresh(refreshToken, request.Client.For(customer));
+        if (result.Grant is not { } grant)
+        {
+            return ApiErrors.InvalidGrant();
+        }
+
+        return TypedResults.Ok(await tokens.IssueAsync(grant));
+    }
+
+    public static Ok<ValidationResponse> Validate(BearerToken bearer)
+    {
+        var claims = bearer.Claims;
+        return TypedResults.Ok(new ValidationResponse(
+            true, claims.Subject, claims.SessionId, claims.ClientId, claims.ShopId,
+            AccessToken.CustomerTypeName(claims.CustomerType), claims.Expires, claims.IssuedAt));
+    }
+
+    public static async Task<Ok<SessionResponse[]>> ListSessions(BearerToken bearer, IGrainFactory grains)
+    {
+        var sessions = await bearer.Owner(grains).GetSessions();
+        return TypedResults.Ok(sessions
+            .OrderByDescending(s => s.CreatedAt)
+            .Select(s => new SessionResponse(s.Id, s.Ip, s.UserAgent, s.CreatedAt, s.UpdatedAt, s.ExpiresAt, s.Id == bearer.Claims.SessionId))
+            .ToArray());
+    }
+
+    public static async Task<Results<NoContent, ApiError>> RevokeSession(BearerToken bearer, string id, IGrainFactory grains)
+    {
+        if (!Guid.TryParse(id, out var sessionId) || !await bearer.Owner(grains).RevokeSession(sessionId, RevocationReason.Deleted))
+        {
+            return ApiErrors.NotFound();
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// RFC 7662. Answers only about tokens of shops the calling client may serve; anything else is
+    /// simply inactive, so introspection cannot be used to probe other shops' tokens.
+    /// </summary>
+    public static async Task<Ok<IntrospectionResponse>> Introspect(
+        OAuthRequest request, IGrainFactory grains, AccessTokenValidator validator)
+    {
+        var token = request.Required("token");
+        IntrospectionResponse? response = null;
+        if (RefreshTokens.TryParse(token, out var sessionId, out _))
+        {
+            var info = await grains.GetGrain<ISessionGrain>(sessionId).Inspect(token);
+            if (info is not null)
+            {
+                response = new IntrospectionResponse(true)
+                {
+                    TokenType = "refresh_token",
+                    Sub = info.SubjectId,
+                    Sid = info.SessionId,
+                    ClientId = info.ClientId,
+                    ShopId = info.ShopId,
+                    CustomerType = AccessToken.CustomerTypeName(info.CustomerType),
+                    Exp = info.ExpiresAt.ToUnixTimeSeconds(),
+                };
+            }
+        }
+        else if (await validator.ValidateAsync(token) is { } claims)
+        {
+            response = new IntrospectionResponse(true)
+            {
+                TokenType = "access_token",
+                Iss = claims.Issuer,
+                Aud = claims.Audience,
+                Sub = claims.Subject,
+                Sid = claims.SessionId,
+                Jti = claims.TokenId,
+                ClientId = claims.ClientId,
+                ShopId = claims.ShopId,
+                CustomerType = AccessToken.CustomerTypeName(claims.CustomerType),
+                Exp = claims.Expires,
+                Iat = claims.IssuedAt,
+                Nbf = claims.NotBefore,
+            };
+        }
+
+        return TypedResults.Ok(response is not null && request.Client.ShopIds.Contains(response.ShopId!.Value)
+            ? response
+            : new IntrospectionResponse(false));
+    }
+}
+
+public sealed record ValidationResponse(
+    bool Active, Guid Sub, Guid Sid, string ClientId, long ShopId, string CustomerType, long Exp, long Iat);
+
+public sealed record SessionResponse(
+    Guid Id, string? Ip, string? UserAgent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset ExpiresAt, bool Current);
+
+/// <summary>RFC 7662 response; inactive tokens carry nothing but <c>active</c>.</summary>
+public sealed record IntrospectionResponse(bool Active)
+{
+    public string? TokenType { get; init; }
+    public string? Iss { get; init; }
+    public string? Aud { get; init; }
+    public Guid? Sub { get; init; }
+    public Guid? Sid { get; init; }
+    public string? Jti { get; init; }
+    public string? ClientId { get; init; }
+    public long? ShopId { get; init; }
+    public string? CustomerType { get; init; }
+    public long? Exp { get; init; }
+    public long? Iat { get; init; }
+    public long? Nbf { get; init; }
+}

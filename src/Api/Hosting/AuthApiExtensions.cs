@@ -1,0 +1,169 @@
+using System.Text.Json;
+using AuthCluster.Api.Clients;
+using AuthCluster.Api.Endpoints;
+using AuthCluster.Api.Http;
+using AuthCluster.Api.Tokens;
+using AuthCluster.Grains.Interfaces;
+using AuthCluster.Silo.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Prometheus;
+
+namespace AuthCluster.Api.Hosting;
+
+public static class AuthApiExtensions
+{
+    /// <summary>Everything the API needs; in <c>Embedded</c> mode also the in-process silo.</summary>
+    public static WebApplicationBuilder AddAuthApi(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var cluster = ClusterSettings.From(configuration);
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
+        if (string.IsNullOrEmpty(configuration["Urls"]) && string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls("http://localhost:5080");
+        }
+
+        if (cluster.IsEmbedded)
+        {
+            builder.UseOrleans(silo => silo.AddAuthSilo(configuration));
+        }
+        else
+        {
+            builder.UseOrleansClient(client => client.AddAuthClient(cluster, StorageSettings.From(configuration)));
+        }
+
+        var services = builder.Services;
+        services.AddAuthCore(configuration);
+        services.AddOptions<ClientsOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<ClientsSetup>();
+        services.AddSingleton<IConfigureOptions<ClientsOptions>>(sp => sp.GetRequiredService<ClientsSetup>());
+        services.AddSingleton<IValidateOptions<ClientsOptions>>(sp => sp.GetRequiredService<ClientsSetup>());
+        services.AddSingleton<ApiClientRegistry>();
+        services.AddSingleton<SigningKeyCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<SigningKeyCache>());
+        services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<AuthMetrics>();
+        services.AddMemoryCache(o => o.SizeLimit = 200_000);
+        services.AddAuthRateLimiting(configuration);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    /// <summary>The HTTP pipeline and every endpoint of the contract.</summary>
+    public static WebApplication MapAuthEndpoints(this WebApplication app)
+    {
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.Use(NoStoreOnApiResponses);
+        app.UseHttpMetrics();
+        app.UseRateLimiter();
+
+        var v1 = app.MapGroup("/v1");
+        v1.MapAuthEndpoints();
+        v1.MapOAuthEndpoints();
+        app.MapDiscoveryEndpoints();
+
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.MapMetrics("/metrics");
+        app.MapOpenApi("/openapi/{documentName}.json");
+        return app;
+    }
+
+    private static void AddAuthClient(this IClientBuilder client, ClusterSettings cluster, StorageSettings storage)
+    {
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        if (cluster.UsesAdoNetClustering)
+        {
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = storage.ConnectionString;
+            });
+        }
+        else
+        {
+            client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
+        }
+
+        // Fail a call to a dead silo in seconds, not the default 30 s; the caller gets 503 and retries.
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+    }
+
+    // Token responses and everything else under /v1 concern credentials: no cache may keep them.
+    private static Task NoStoreOnApiResponses(HttpContext context, Func<Task> next)
+    {
+        if (context.Request.Path.StartsWithSegments("/v1"))
+        {
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers.CacheControl = "no-store";
+                context.Response.Headers.Pragma = "no-cache";
+                return Task.CompletedTask;
+            });
+        }
+
+        return next();
+    }
+}
+
+/// <summary>Ready when a grain call reaches a silo and that silo's storage answers.</summary>
+internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await grains.GetGrain<IHealthGrain>(0).CheckStorage().WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"Cluster or storage unavailable ({exception.GetType().Name}).");
+        }
+    }
+}
+
+/// <summary>Tells a developer which client to use; prints ids only, plus the secret of the well-known development client.</summary>
+internal sealed partial class StartupBanner(IOptions<ClientsOptions> clients, IHostEnvironment environment, ILogger<StartupBanner> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var client in clients.Value.Clients)
+        {
+            if (environment.IsDevelopment() && client.ClientId == ClientsSetup.DevelopmentClientId)
+            {
+                LogDevelopmentClient(logger, client.ClientId, ClientsSetup.DevelopmentSecret, string.Join(",", client.ShopIds));
+            }
+            else
+            {
+                LogClient(logger, client.ClientId, string.Join(",", client.ShopIds));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Development API client: client_id={ClientId} client_secret={Secret} shop_ids={ShopIds} (Development only; configure Auth:Clients for anything else)")]
+    private static partial void LogDevelopmentClient(ILogger logger, string clientId, string secret, string shopIds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API client {ClientId} serves shops {ShopIds}")]
+    private static partial void LogClient(ILogger logger, string clientId, string shopIds);
+}

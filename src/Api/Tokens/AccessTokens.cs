@@ -1,0 +1,198 @@
+using System.Security.Cryptography;
+using AuthCluster.Api.Http;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AuthCluster.Api.Tokens;
+
+/// <summary>The claims of a verified access token.</summary>
+public sealed record AccessToken(
+    string Issuer,
+    string Audience,
+    Guid Subject,
+    Guid SessionId,
+    string TokenId,
+    string ClientId,
+    long ShopId,
+    CustomerType CustomerType,
+    long IssuedAt,
+    long NotBefore,
+    long Expires)
+{
+    public static string CustomerTypeName(CustomerType type) => type == CustomerType.Guest ? "guest" : "registered";
+}
+
+/// <summary>The token response of the contract.</summary>
+public sealed record TokenResponse(string TokenType, long ExpiresIn, string AccessToken, string RefreshToken, long RefreshExpiresIn);
+
+/// <summary>Signs access tokens (RFC 9068 <c>at+jwt</c>) for sessions the grains granted.</summary>
+public sealed class AccessTokenIssuer(SigningKeyCache keys, IOptions<AuthOptions> options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public async Task<TokenResponse> IssueAsync(SessionGrant grant)
+    {
+        var now = time.GetUtcNow();
+        var signer = (await keys.GetAsync()).SignerAt(now) ?? throw new InvalidOperationException("No signing key is active.");
+        var settings = options.Value;
+
+        // Never outlive the session: an access token past the session's end would outlast its revocation check.
+        var expires = Min(now + settings.Tokens.AccessTokenLifetime, grant.ExpiresAt);
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = settings.Issuer,
+            Audience = settings.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = "at+jwt",
+            SigningCredentials = signer.Credentials,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = grant.SubjectId.ToString(),
+                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+                ["sid"] = grant.SessionId.ToString(),
+                ["client_id"] = grant.ClientId,
+                ["shop_id"] = grant.ShopId,
+                ["customer_type"] = AccessToken.CustomerTypeName(grant.CustomerType),
+            },
+        });
+
+        return new TokenResponse(
+            "Bearer",
+            (long)(expires - now).TotalSeconds,
+            token,
+            grant.RefreshToken,
+            (long)(grant.ExpiresAt - now).TotalSeconds);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+}
+
+/// <summary>
+/// Verifies access tokens: signature with a published key and its pinned algorithm, <c>typ</c>, issuer,
+/// audience and lifetime. A verified token is cached until it expires, so the checkout's repeated
+/// validation of one token pays for the signature once; the revocation check is never cached.
+/// </summary>
+public sealed class AccessTokenValidator(
+    SigningKeyCache keys,
+    IGrainFactory grains,
+    IOptions<AuthOptions> options,
+    TimeProvider time,
+    IMemoryCache cache)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    /// <summary>The verified claims of an access token whose session is still active, or null.</summary>
+    public async Task<AccessToken?> ValidateAsync(string token)
+    {
+        var claims = await VerifyAsync(token);
+        if (claims is null)
+        {
+            return null;
+        }
+
+        return await grains.GetGrain<ISessionGrain>(claims.SessionId).IsActive() ? claims : null;
+    }
+
+    /// <summary>Signature and claims only, without the revocation check.</summary>
+    public async Task<AccessToken?> VerifyAsync(string token)
+    {
+        var now = time.GetUtcNow();
+        var skew = options.Value.Tokens.ClockSkew;
+        var cacheKey = CacheKey(token);
+        if (cache.TryGetValue(cacheKey, out AccessToken? cached) && cached is not null)
+        {
+            // The cache entry may live up to the skew past expiry; the lifetime check must stay exact.
+            return DateTimeOffset.FromUnixTimeSeconds(cached.Expires) + skew > now ? cached : null;
+        }
+
+        if (token.Length > RequestLimits.MaxBodyBytes)
+        {
+            return null;
+        }
+
+        var ring = await keys.GetAsync();
+        var settings = options.Value;
+        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = settings.Issuer,
+            ValidAudience = settings.Audience,
+            IssuerSigningKeys = ring.SecurityKeys,
+            ValidAlgorithms = ring.Algorithms,
+            ValidTypes = ["at+jwt"],
+            ClockSkew = skew,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = true,
+            TryAllIssuerSigningKeys = false,
+            LifetimeValidator = (notBefore, expires, _, _) =>
+                notBefore is { } nbf && expires is { } exp && nbf - skew <= now.UtcDateTime && now.UtcDateTime < exp + skew,
+        });
+
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || ReadClaims(jwt) is not { } claims)
+        {
+            return null;
+        }
+
+        if (jwt.Alg != ring.Keys.First(k => k.KeyId == jwt.Kid).Algorithm)
+        {
+            return null;
+        }
+
+        cache.Set(cacheKey, claims, new MemoryCacheEntryOptions
+        {
+            AbsoluteExpiration = DateTimeOffset.FromUnixTimeSeconds(claims.Expires) + skew,
+            Size = 1,
+        });
+        return claims;
+    }
+
+    private static AccessToken? ReadClaims(JsonWebToken jwt)
+    {
+        if (!jwt.TryGetPayloadValue<string>("sub", out var sub) || !Guid.TryParse(sub, out var subject)
+            || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId)
+            || !jwt.TryGetPayloadValue<string>("client_id", out var clientId)
+            || !jwt.TryGetPayloadValue<long>("shop_id", out var shopId)
+            || !jwt.TryGetPayloadValue<string>("customer_type", out var type) || type is not ("registered" or "guest")
+            || !jwt.TryGetPayloadValue<long>("exp", out var exp)
+            || !jwt.TryGetPayloadValue<long>("iat", out var iat)
+            || !jwt.TryGetPayloadValue<long>("nbf", out var nbf))
+        {
+            return null;
+        }
+
+        return new AccessToken(
+            jwt.Issuer, jwt.Audiences.FirstOrDefault() ?? "", subject, sessionId, jwt.Id, clientId, shopId,
+            type == "guest" ? CustomerType.Guest : CustomerType.Registered, iat, nbf, exp);
+    }
+
+    // Hash the token so the cache does not hold bearer credentials as keys.
+    private static string CacheKey(string token) =>
+        "at:" + Convert.ToBase64String(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+}
+
+/// <summary>The verified bearer token of a request; binding fails with <c>401 invalid_token</c>.</summary>
+public sealed record BearerToken(AccessToken Claims)
+{
+    public static async ValueTask<BearerToken> BindAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || header.Length == scheme.Length)
+        {
+            throw new ApiException(ApiErrors.InvalidToken());
+        }
+
+        var validator = context.RequestServices.GetRequiredService<AccessTokenValidator>();
+        var claims = await validator.ValidateAsync(header[scheme.Length..].Trim());
+        return claims is null ? throw new ApiException(ApiErrors.InvalidToken()) : new BearerToken(claims);
+    }
+
+    public ISessionOwnerGrain Owner(IGrainFactory grains) => Claims.CustomerType == CustomerType.Guest
+        ? grains.GetGrain<IGuestGrain>(Claims.Subject)
+        : grains.GetGrain<ICustomerGrain>(Claims.Subject);
+}

@@ -1,0 +1,85 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace AuthCluster.Silo.Hosting;
+
+/// <summary>Services that API nodes and silos both need: options, clock, key encryption, password hashing.</summary>
+public static class AuthCoreServices
+{
+    public static IServiceCollection AddAuthCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IPasswordHasher, BcryptPasswordHasher>();
+        services.TryAddSingleton(sp => LoadKeyEncryption(
+            sp.GetRequiredService<IOptions<AuthOptions>>().Value,
+            sp.GetRequiredService<IHostEnvironment>(),
+            StorageSettings.From(configuration)));
+        return services;
+    }
+
+    /// <summary>
+    /// The configured KEK; in Development only, one generated once and kept beside the data, so that a
+    /// restarted development node can still read its signing keys.
+    /// </summary>
+    private static KeyEncryption LoadKeyEncryption(AuthOptions options, IHostEnvironment environment, StorageSettings storage)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Signing.KeyEncryptionKey))
+        {
+            return KeyEncryption.FromBase64(options.Signing.KeyEncryptionKey);
+        }
+
+        if (!environment.IsDevelopment())
+        {
+            throw new OptionsValidationException(nameof(AuthOptions), typeof(AuthOptions),
+                ["Auth:Signing:KeyEncryptionKey (base64 of 32 random bytes) is required outside Development."]);
+        }
+
+        var directory = storage.DataDirectory();
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "dev-kek.key");
+        if (!File.Exists(path))
+        {
+            File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        }
+
+        return KeyEncryption.FromBase64(File.ReadAllText(path));
+    }
+}
+
+/// <summary>Validates every nested section (data annotations do not recurse) and the cross-field rules.</summary>
+internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var (section, value) in new (string, object)[]
+        {
+            ("Auth", options), ("Auth:Signing", options.Signing), ("Auth:Tokens", options.Tokens),
+            ("Auth:Passwords", options.Passwords), ("Auth:Throttling", options.Throttling),
+            ("Auth:Sessions", options.Sessions), ("Auth:PasswordReset", options.PasswordReset),
+        })
+        {
+            var results = new List<ValidationResult>();
+            Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
+            errors.AddRange(results.Select(r => $"{section}: {r.ErrorMessage}"));
+        }
+
+        if (!SigningOptions.SupportedAlgorithms.Contains(options.Signing.Algorithm))
+        {
+            errors.Add($"Auth:Signing:Algorithm must be one of {string.Join(", ", SigningOptions.SupportedAlgorithms)}.");
+        }
+
+        if (options.Throttling.BaseDelay > options.Throttling.MaxDelay)
+        {
+            errors.Add("Auth:Throttling:BaseDelay must not exceed MaxDelay.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using AuthCluster.Grains;
+using AuthCluster.Silo.Storage;
+using Orleans.Configuration;
+
+namespace AuthCluster.Silo.Hosting;
+
+public static class AuthSiloExtensions
+{
+    /// <summary>Configures a silo from the <c>Cluster</c> and <c>Storage</c> sections: clustering, grain storage, reminders.</summary>
+    public static ISiloBuilder AddAuthSilo(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = ClusterSettings.From(configuration);
+        var storage = StorageSettings.From(configuration);
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+
+        if (cluster.UsesAdoNetClustering)
+        {
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = storage.ConnectionString;
+            });
+            var advertised = string.IsNullOrEmpty(cluster.AdvertisedIP) ? IPAddress.Loopback : IPAddress.Parse(cluster.AdvertisedIP);
+            silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+            silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+        }
+
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        if (storage.IsPostgreSql)
+        {
+            silo.AddAdoNetGrainStorage(StorageNames.Auth, o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = storage.ConnectionString;
+            });
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = storage.ConnectionString;
+            });
+        }
+        else if (storage.IsSqlite)
+        {
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new SqliteSchemaInitializer(storage.ConnectionString));
+            silo.AddAdoNetGrainStorage(StorageNames.Auth, o =>
+            {
+                o.Invariant = "System.Data.SQLite";
+                o.ConnectionString = storage.ConnectionString;
+            });
+
+            // SQLite serves persistence only; a single node keeps its few reminders in memory.
+            silo.UseInMemoryReminderService();
+        }
+        else if (storage.IsMemory)
+        {
+            silo.AddMemoryGrainStorage(StorageNames.Auth);
+            silo.UseInMemoryReminderService();
+        }
+        else
+        {
+            throw new InvalidOperationException($"Storage:Provider '{storage.Provider}' is not one of Sqlite, PostgreSql, Memory.");
+        }
+
+        silo.Services.AddAuthCore(configuration);
+        return silo;
+    }
+
+    /// <summary>
+    /// Declares a killed silo dead within seconds instead of the default ~30 s: short probes, two missed probes
+    /// suffice, and the membership table is re-read often so survivors learn of the death quickly.
+    /// </summary>
+    private static void FastFailureDetection(ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 2;
+        o.NumVotesForDeathDeclaration = 1;
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
+    }
+}
+
+/// <summary>Creates or upgrades the SQLite schema before grain storage initialises.</summary>
+internal sealed class SqliteSchemaInitializer(string connectionString) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SqliteSchemaInitializer), ServiceLifecycleStage.RuntimeInitialize,
+            ct => DatabaseSchema.ApplySqliteAsync(connectionString, ct));
+}
