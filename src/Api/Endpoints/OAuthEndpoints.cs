@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AuthCluster.Api.Http;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Domain;
@@ -56,7 +57,7 @@ public static class OAuthEndpoints
         var sessions = await bearer.Owner(grains).GetSessions();
         return TypedResults.Ok(sessions
             .OrderByDescending(s => s.CreatedAt)
-            .Select(s => new SessionResponse(s.Id, s.Ip, s.UserAgent, s.CreatedAt, s.UpdatedAt, s.ExpiresAt, s.Id == bearer.Claims.SessionId))
+            .Select(s => new SessionResponse(s.Id, s.Ip, s.UserAgent, s.CreatedAt.UtcDateTime, s.UpdatedAt.UtcDateTime, s.ExpiresAt.UtcDateTime, s.Id == bearer.Claims.SessionId))
             .ToArray());
     }
 
@@ -125,21 +126,34 @@ public sealed record ValidationResponse(
     bool Active, Guid Sub, Guid Sid, string ClientId, long ShopId, string CustomerType, long Exp, long Iat);
 
 public sealed record SessionResponse(
-    Guid Id, string? Ip, string? UserAgent, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset ExpiresAt, bool Current);
+    Guid Id, string? Ip, string? UserAgent, DateTime CreatedAt, DateTime UpdatedAt, DateTime ExpiresAt, bool Current);
 
 /// <summary>RFC 7662 response; inactive tokens carry nothing but <c>active</c>.</summary>
 public sealed record IntrospectionResponse(bool Active)
 {
+    // Absent claims are left out rather than sent as null (RFC 7662 §2.2).
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? TokenType { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Iss { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Aud { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Guid? Sub { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Guid? Sid { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Jti { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ClientId { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? ShopId { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? CustomerType { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? Exp { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? Iat { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? Nbf { get; init; }
 }
