@@ -107,7 +107,7 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
 }
 
 /// <summary>Request helpers shared by the HTTP tests.</summary>
-public static class Api
+public static class TestApi
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
