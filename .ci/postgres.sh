@@ -41,6 +41,8 @@ start() {
   if [[ -f "$DATADIR_FILE" ]] && as_pg "$bindir/pg_ctl" -D "$(cat "$DATADIR_FILE")" status >/dev/null 2>&1; then
     log "already running (data dir $(cat "$DATADIR_FILE"))"
   else
+    # A recorded but stopped server (e.g. after a reboot) is stale: discard it.
+    [[ -f "$DATADIR_FILE" ]] && rm -rf "$(cat "$DATADIR_FILE")"
     mkdir -p "$STATE_DIR"
     local datadir
     datadir=$(mktemp -d /tmp/authcluster-pg-data.XXXXXX)

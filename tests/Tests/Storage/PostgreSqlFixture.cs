@@ -64,8 +64,11 @@ public sealed class PostgreSqlFixture : IAsyncLifetime
         await using (var connection = new NpgsqlConnection(admin.ConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\";", connection);
-            await command.ExecuteNonQueryAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\";", connection);
+            await create.ExecuteNonQueryAsync();
+            // A far-from-UTC session time zone proves that no timestamp depends on it.
+            await using var timeZone = new NpgsqlCommand($"ALTER DATABASE \"{name}\" SET TimeZone = 'Pacific/Chatham';", connection);
+            await timeZone.ExecuteNonQueryAsync();
         }
 
         builder.Database = name;
