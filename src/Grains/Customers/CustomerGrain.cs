@@ -35,9 +35,7 @@ public sealed class CustomerGrain(
         State.State.Email = profile.Email.Trim();
         State.State.Gender = profile.Gender;
         State.State.PasswordHash = await hasher.HashAsync(password);
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
 
     public async Task<SessionGrant?> Login(string password, ClientContext client)
@@ -60,8 +58,6 @@ public sealed class CustomerGrain(
             State.State.PasswordHash = await hasher.HashAsync(password);
         }
 
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
 }
