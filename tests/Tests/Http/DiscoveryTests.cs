@@ -132,6 +132,7 @@ public sealed class OperationsTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         Assert.Contains("http_request_duration_seconds", text, StringComparison.Ordinal);
         Assert.Contains("authcluster_logins_total{outcome=\"invalid_credentials\"}", text, StringComparison.Ordinal);
         Assert.Contains("authcluster_registrations_total{outcome=\"registered\"}", text, StringComparison.Ordinal);
+        Assert.Contains("orleans_catalog_activations{grain_type=\"session\"}", text, StringComparison.Ordinal);
     }
 
     [Fact]
