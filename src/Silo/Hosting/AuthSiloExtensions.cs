@@ -1,5 +1,6 @@
 using System.Net;
 using AuthCluster.Grains;
+using AuthCluster.Silo.Email;
 using AuthCluster.Silo.Storage;
 using Orleans.Configuration;
 
@@ -72,6 +73,7 @@ public static class AuthSiloExtensions
         }
 
         silo.Services.AddAuthCore(configuration);
+        silo.Services.AddAuthEmail();
         return silo;
     }
 
