@@ -126,8 +126,11 @@ public interface IPasswordResetGrain : IGrainWithStringKey
     [OneWay, Alias("Drive")]
     Task Drive();
 
-    /// <summary>The hash was used or superseded: stop delivering and forget it.</summary>
-    [Alias("Retire")]
+    /// <summary>
+    /// The hash was used or superseded: stop delivering and forget it. One-way, so that the customer never waits
+    /// behind a delivery attempt in flight (which may take as long as the provider's timeout).
+    /// </summary>
+    [OneWay, Alias("Retire")]
     Task Retire();
 }
 
@@ -143,6 +146,10 @@ public interface IPasswordResetOutboxGrain : IGrainWithIntegerKey
 
     [OneWay, Alias("Remove")]
     Task Remove(string resetKey);
+
+    /// <summary>The email went out: from now on the reset needs driving only once, to be cleaned up after expiry.</summary>
+    [OneWay, Alias("MarkDelivered")]
+    Task MarkDelivered(string resetKey);
 
     /// <summary>Ensures the reminder is registered and drives every live reset once; called when a silo starts.</summary>
     [Alias("Resume")]

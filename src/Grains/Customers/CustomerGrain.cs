@@ -143,8 +143,8 @@ public sealed partial class CustomerGrain(
     }
 
     /// <summary>
-    /// Tells a used or superseded reset to stop delivering and forget itself. Best effort: the customer already
-    /// refuses that hash, and an unretired reset is cleaned up when it expires.
+    /// Tells a used or superseded reset to stop delivering and forget itself (one-way). Best effort: the customer
+    /// already refuses that hash, and an unretired reset is cleaned up when it expires.
     /// </summary>
     private async Task RetireQuietlyAsync(string key)
     {

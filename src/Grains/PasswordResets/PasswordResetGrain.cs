@@ -155,6 +155,7 @@ public sealed partial class PasswordResetGrain(
                 Reset.ProtectedHash = null;
                 await state.WriteOrDeactivateAsync(this);
                 DisposeRetry();
+                await Outbox.MarkDelivered(Key);
                 LogDelivered(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts + 1);
                 break;
 

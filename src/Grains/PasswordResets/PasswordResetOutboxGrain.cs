@@ -7,6 +7,9 @@ public sealed class PasswordResetOutboxState
 {
     /// <summary>Key of every reset hash with state, and when it expires.</summary>
     public Dictionary<string, DateTimeOffset> Live { get; set; } = [];
+
+    /// <summary>Live resets whose email went out; not driven again until they expire.</summary>
+    public HashSet<string> Delivered { get; set; } = [];
 }
 
 /// <summary>
@@ -36,6 +39,7 @@ public sealed partial class PasswordResetOutboxGrain(
 
     public async Task Remove(string resetKey)
     {
+        state.State.Delivered.Remove(resetKey);
         if (!state.State.Live.Remove(resetKey))
         {
             return;
@@ -51,6 +55,14 @@ public sealed partial class PasswordResetOutboxGrain(
             }
 
             _reminderRegistered = false;
+        }
+    }
+
+    public async Task MarkDelivered(string resetKey)
+    {
+        if (state.State.Live.ContainsKey(resetKey) && state.State.Delivered.Add(resetKey))
+        {
+            await state.WriteOrDeactivateAsync(this);
         }
     }
 
@@ -74,6 +86,7 @@ public sealed partial class PasswordResetOutboxGrain(
         foreach (var key in stale)
         {
             state.State.Live.Remove(key);
+            state.State.Delivered.Remove(key);
         }
 
         if (stale.Count > 0)
@@ -81,7 +94,8 @@ public sealed partial class PasswordResetOutboxGrain(
             await state.WriteOrDeactivateAsync(this);
         }
 
-        foreach (var key in state.State.Live.Keys)
+        // Delivered resets only need a visit once they have expired, to clear their state.
+        foreach (var key in state.State.Live.Where(e => !state.State.Delivered.Contains(e.Key) || e.Value <= now).Select(e => e.Key).ToList())
         {
             // One-way: a reset grain busy with a slow provider call must not hold up the others (or us).
             await GrainFactory.GetGrain<IPasswordResetGrain>(key).Drive();
