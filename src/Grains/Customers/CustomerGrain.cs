@@ -44,9 +44,7 @@ public sealed partial class CustomerGrain(
         State.State.Email = profile.Email.Trim();
         State.State.Gender = profile.Gender;
         State.State.PasswordHash = await hasher.HashAsync(password);
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
 
     public async Task<SessionGrant?> Login(string password, ClientContext client)
@@ -69,9 +67,7 @@ public sealed partial class CustomerGrain(
             State.State.PasswordHash = await hasher.HashAsync(password);
         }
 
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
 
     public async Task StartPasswordReset(PasswordResetRequest request)

@@ -58,22 +58,23 @@ public abstract class SessionOwnerGrain<TState>(
         return RevokeAsync(selected, RevocationReason.Logout);
     }
 
-    /// <summary>Starts a session for this owner, evicting the oldest beyond the configured maximum. Does not write the owner's state.</summary>
-    protected async Task<SessionGrant> StartSessionAsync(ClientContext client)
+    /// <summary>
+    /// Starts a session for this owner and persists the owner's state with it, evicting the oldest sessions
+    /// beyond the configured maximum. The session and the owner are written concurrently: if only the owner's
+    /// write lands, its list names a session that never started (listing skips it); if only the session's
+    /// lands, the call fails and no token is handed out.
+    /// </summary>
+    protected async Task<SessionGrant> StartSessionAndSaveAsync(ClientContext client)
     {
         var sessionId = Guid.NewGuid();
-        var grant = await Session(sessionId).Start(new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client));
-        state.State.Sessions.Add(sessionId);
+        var sessions = state.State.Sessions;
+        sessions.Add(sessionId);
+        var evicted = sessions.Take(Math.Max(0, sessions.Count - options.Value.Sessions.MaxPerCustomer)).ToList();
+        sessions.RemoveRange(0, evicted.Count);
 
-        var excess = state.State.Sessions.Count - options.Value.Sessions.MaxPerCustomer;
-        if (excess > 0)
-        {
-            var oldest = state.State.Sessions.Take(excess).ToList();
-            await Task.WhenAll(oldest.Select(id => Session(id).Revoke(RevocationReason.SessionLimit)));
-            state.State.Sessions.RemoveRange(0, excess);
-        }
-
-        return grant;
+        var start = Session(sessionId).Start(new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client));
+        await Task.WhenAll([start, state.WriteOrDeactivateAsync(this), .. evicted.Select(id => Session(id).Revoke(RevocationReason.SessionLimit))]);
+        return await start;
     }
 
     /// <summary>Revokes the given sessions and forgets them, then persists the list.</summary>

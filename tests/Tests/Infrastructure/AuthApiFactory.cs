@@ -33,7 +33,10 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
         Time = time;
         Settings = new Dictionary<string, string?>
         {
-            ["Storage:Provider"] = "Memory",
+            // With a fake clock, Orleans' activation collector runs on it too and may collect the in-memory
+            // storage grains when a test jumps ahead; a SQLite file keeps the state regardless.
+            ["Storage:Provider"] = time is null ? "Memory" : "Sqlite",
+            ["Storage:ConnectionString"] = $"Data Source={Path.Combine(Path.GetTempPath(), "authcluster-tests", Guid.NewGuid().ToString("N"), "auth.db")}",
             ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:ClusterId"] = "test-" + Guid.NewGuid().ToString("N")[..8],
@@ -127,7 +130,7 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
 }
 
 /// <summary>Request helpers shared by the HTTP tests.</summary>
-public static class Api
+public static class TestApi
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

@@ -1,0 +1,16 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace AuthCluster.Tests.Storage;
+
+[Collection(PostgreSqlCollection.Name)]
+public sealed class PostgreSqlGrainStorageTests(PostgreSqlFixture database) : GrainStorageConformanceTests
+{
+    protected override string Invariant => "Npgsql";
+
+    protected override string? ConnectionString => database.ConnectionString;
+
+    protected override string SkipReason => PostgreSqlFixture.SkipReason;
+
+    protected override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
+}
