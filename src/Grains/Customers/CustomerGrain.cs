@@ -120,8 +120,9 @@ public sealed partial class CustomerGrain(
 
         // Whoever knew the old password (or held a stolen token) must not stay logged in.
         await RevokeAllSessionsAsync(RevocationReason.PasswordChanged);
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
+
+        // Persists the new password, the cleared reset and the new session list in one write.
+        var grant = await StartSessionAndSaveAsync(client);
         LogResetCompleted(logger, this.GetPrimaryKey(), client.ClientId);
 
         await RetireQuietlyAsync(hashKey);

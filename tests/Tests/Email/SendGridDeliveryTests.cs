@@ -1,6 +1,5 @@
 using System.Net;
 using AuthCluster.Tests.Infrastructure;
-using Requests = AuthCluster.Tests.Infrastructure.Api;
 
 namespace AuthCluster.Tests.Email;
 
@@ -15,7 +14,7 @@ public sealed class SendGridDeliveryTests
         await using var sendGrid = await SendGridStandIn.StartAsync();
         await using var factory = new AuthApiFactory(SendGridSettings(sendGrid));
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
 
         using var response = await http.SendResetEmailAsync(email);
@@ -45,7 +44,7 @@ public sealed class SendGridDeliveryTests
         settings["Email:Templates:Shops:2:Text"] = "Link: {link} (gültig {minutes} Minuten)";
         await using var factory = new AuthApiFactory(settings);
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email, AuthApiFactory.ShopA2);
 
         using var response = await http.SendResetEmailAsync(email, shopId: AuthApiFactory.ShopA2);
@@ -67,7 +66,7 @@ public sealed class SendGridDeliveryTests
         try
         {
             sendGrid.FailFirst(2);
-            var email = Requests.UniqueEmail();
+            var email = TestApi.UniqueEmail();
             var first = SendGridSettings(sendGrid, database);
 
             // The first node retries only in ten minutes: it goes down with the email still pending.
@@ -114,7 +113,7 @@ public sealed class SendGridDeliveryTests
         sendGrid.AnswerWith(401);
         await using var factory = new AuthApiFactory(SendGridSettings(sendGrid));
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
 
         using var response = await http.SendResetEmailAsync(email);
@@ -142,7 +141,7 @@ public sealed class SendGridDeliveryTests
         settings["Email:Retry:InitialDelay"] = "00:00:00.300";
         await using var factory = new AuthApiFactory(settings);
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         using var response = await http.SendResetEmailAsync(email);
         Assert.True(await sendGrid.WaitUntilAsync(() => sendGrid.Calls.Count >= 1));

@@ -2,9 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using AuthCluster.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
-using Requests = AuthCluster.Tests.Infrastructure.Api;
 
-namespace AuthCluster.Tests.Api;
+namespace AuthCluster.Tests.Http;
 
 /// <summary>send-reset-email and update-by-hash through the real API and embedded silo (pickup email provider).</summary>
 public sealed class PasswordResetTests
@@ -16,7 +15,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
 
         using var response = await http.SendResetEmailAsync(email);
@@ -45,12 +44,12 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var guestEmail = Requests.UniqueEmail("guest");
+        var guestEmail = TestApi.UniqueEmail("guest");
         (await http.GuestAsync(guestEmail)).Dispose();
-        var registered = Requests.UniqueEmail();
+        var registered = TestApi.UniqueEmail();
         await http.RegisteredAsync(registered);
 
-        using var unknown = await http.SendResetEmailAsync(Requests.UniqueEmail("nobody"));
+        using var unknown = await http.SendResetEmailAsync(TestApi.UniqueEmail("nobody"));
         using var guest = await http.SendResetEmailAsync(guestEmail);
         using var known = await http.SendResetEmailAsync(registered);
 
@@ -81,7 +80,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
 
-        using var response = await factory.ClientFor(clientId).SendResetEmailAsync(Requests.UniqueEmail(), resetUrl, shopId);
+        using var response = await factory.ClientFor(clientId).SendResetEmailAsync(TestApi.UniqueEmail(), resetUrl, shopId);
 
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_reset_url");
     }
@@ -94,7 +93,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
 
-        using var response = await factory.ClientFor(clientId).SendResetEmailAsync(Requests.UniqueEmail(), resetUrl, shopId);
+        using var response = await factory.ClientFor(clientId).SendResetEmailAsync(TestApi.UniqueEmail(), resetUrl, shopId);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
@@ -104,7 +103,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
 
-        using var response = await factory.ClientFor().SendResetEmailAsync(Requests.UniqueEmail(), shopId: AuthApiFactory.ShopB);
+        using var response = await factory.ClientFor().SendResetEmailAsync(TestApi.UniqueEmail(), shopId: AuthApiFactory.ShopB);
 
         await response.AssertErrorAsync(HttpStatusCode.Forbidden, "shop_not_allowed");
     }
@@ -114,7 +113,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         var registration = await http.RegisteredAsync(email);
         using var login = await http.LoginAsync(email);
         var second = await login.TokensAsync();
@@ -150,7 +149,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var hash = await factory.RequestHashAsync(http, email);
         using var first = await http.UpdateByHashAsync(hash, NewPassword);
@@ -169,7 +168,7 @@ public sealed class PasswordResetTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var factory = new AuthApiFactory(time: time);
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var hash = await factory.RequestHashAsync(http, email);
 
@@ -185,7 +184,7 @@ public sealed class PasswordResetTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:PasswordReset:HashLifetime"] = "02:00:00" }, time);
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var hash = await factory.RequestHashAsync(http, email);
 
@@ -200,7 +199,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var older = await factory.RequestHashAsync(http, email);
         var newer = await factory.RequestHashAsync(http, email);
@@ -217,7 +216,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var hash = await factory.RequestHashAsync(http, email);
 
@@ -243,7 +242,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var hash = await factory.RequestHashAsync(http, email);
 
@@ -272,7 +271,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var hash = await factory.RequestHashAsync(http, email);
 
@@ -286,7 +285,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory();
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         for (var i = 0; i < 6; i++)
         {
@@ -309,7 +308,7 @@ public sealed class PasswordResetTests
     {
         await using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:PasswordReset:MaxEmailsPerWindow"] = "2" });
         var http = factory.ClientFor();
-        var email = Requests.UniqueEmail();
+        var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
 
         for (var i = 0; i < 4; i++)
@@ -330,9 +329,9 @@ public sealed class PasswordResetTests
         var http = factory.ClientFor();
         http.DefaultRequestHeaders.Add("X-Customer-IP", "203.0.113.7");
 
-        (await http.SendResetEmailAsync(Requests.UniqueEmail())).Dispose();
-        (await http.SendResetEmailAsync(Requests.UniqueEmail())).Dispose();
-        using var third = await http.SendResetEmailAsync(Requests.UniqueEmail());
+        (await http.SendResetEmailAsync(TestApi.UniqueEmail())).Dispose();
+        (await http.SendResetEmailAsync(TestApi.UniqueEmail())).Dispose();
+        using var third = await http.SendResetEmailAsync(TestApi.UniqueEmail());
 
         await third.AssertErrorAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
         Assert.True(third.Headers.Contains("Retry-After"));
