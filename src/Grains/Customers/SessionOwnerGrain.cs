@@ -22,6 +22,8 @@ public abstract class SessionOwnerGrain<TState>(
 {
     protected IPersistentState<TState> State => state;
 
+    protected AuthOptions Options => options.Value;
+
     protected abstract CustomerType CustomerType { get; }
 
     public async Task<IReadOnlyList<SessionInfo>> GetSessions()
@@ -78,9 +80,18 @@ public abstract class SessionOwnerGrain<TState>(
     /// <summary>Revokes the given sessions and forgets them, then persists the list.</summary>
     protected async Task RevokeAsync(IReadOnlyCollection<Guid> sessionIds, RevocationReason reason)
     {
+        await RevokeWithoutWriteAsync(sessionIds, reason);
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    /// <summary>Revokes every session of the owner. Does not write the owner's state, so a caller can persist all its changes at once.</summary>
+    protected Task RevokeAllSessionsAsync(RevocationReason reason) =>
+        RevokeWithoutWriteAsync([.. state.State.Sessions], reason);
+
+    private async Task RevokeWithoutWriteAsync(IReadOnlyCollection<Guid> sessionIds, RevocationReason reason)
+    {
         await Task.WhenAll(sessionIds.Select(id => Session(id).Revoke(reason)));
         state.State.Sessions.RemoveAll(sessionIds.Contains);
-        await state.WriteOrDeactivateAsync(this);
     }
 
     private ISessionGrain Session(Guid id) => GrainFactory.GetGrain<ISessionGrain>(id);

@@ -2,6 +2,7 @@ using System.Net;
 using AuthCluster.Grains;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Maintenance;
+using AuthCluster.Silo.Email;
 using Microsoft.Extensions.Options;
 using AuthCluster.Silo.Storage;
 using Orleans.Configuration;
@@ -75,6 +76,7 @@ public static class AuthSiloExtensions
         }
 
         silo.Services.AddAuthCore(configuration);
+        silo.Services.AddAuthEmail();
         silo.Services.AddSingleton<IExpiredStateStore>(sp => storage.IsMemory
             ? new NoExpiredStateStore()
             : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>()));
