@@ -2,11 +2,13 @@
 # Throw-away PostgreSQL for integration tests (CI and local runs as root on Debian).
 #   .ci/postgres.sh start   -> prints the Npgsql connection string on stdout
 #   .ci/postgres.sh stop    -> stops the server and removes its data directory
+# AUTHCLUSTER_PG_PORT and AUTHCLUSTER_PG_STATE (where the data dir is recorded) let several servers
+# run side by side, e.g. a throw-away one that a fault test stops and starts without disturbing others.
 set -euo pipefail
 
 PORT="${AUTHCLUSTER_PG_PORT:-55432}"
 DB=authcluster
-STATE_DIR=/tmp/authcluster-pg
+STATE_DIR="${AUTHCLUSTER_PG_STATE:-/tmp/authcluster-pg}"
 DATADIR_FILE="$STATE_DIR/datadir"
 
 log() { echo "postgres.sh: $*" >&2; }
