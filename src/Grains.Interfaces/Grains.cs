@@ -21,7 +21,7 @@ public interface IEmailIndexGrain : IGrainWithStringKey
 public interface ISessionOwnerGrain : IGrainWithGuidKey
 {
     /// <summary>The owner's sessions that are still active.</summary>
-    [Alias("GetSessions")]
+    [RetrySafe, Alias("GetSessions")]
     Task<IReadOnlyList<SessionInfo>> GetSessions();
 
     /// <summary>Revokes one of the owner's sessions; false if it is not one of them.</summary>
@@ -29,7 +29,7 @@ public interface ISessionOwnerGrain : IGrainWithGuidKey
     Task<bool> RevokeSession(Guid sessionId, RevocationReason reason);
 
     /// <summary>Logout: revokes the sessions that <paramref name="scope"/> selects relative to <paramref name="currentSessionId"/>.</summary>
-    [Alias("Logout")]
+    [RetrySafe, Alias("Logout")]
     Task Logout(Guid currentSessionId, LogoutScope scope);
 }
 
@@ -50,7 +50,11 @@ public interface ICustomerGrain : ISessionOwnerGrain
 [Alias("AuthCluster.IGuestGrain")]
 public interface IGuestGrain : ISessionOwnerGrain
 {
-    [Alias("Create")]
+    /// <remarks>
+    /// Retry-safe because the caller picks a fresh guest id: a repeat either creates the guest (the first attempt
+    /// never did) or fails with <see cref="AlreadyCreatedException"/>; it never creates a second guest.
+    /// </remarks>
+    [RetrySafe, Alias("Create")]
     Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client);
 }
 
@@ -63,7 +67,11 @@ public interface ISessionGrain : IGrainWithGuidKey
     Task<SessionGrant> Start(SessionStart start);
 
     /// <summary>Rotates the refresh token (RFC 9700 §4.14), detecting reuse.</summary>
-    [Alias("Refresh")]
+    /// <remarks>
+    /// Retry-safe within the reuse grace window: the successor is derived from the presented token, so a repeat
+    /// after a rotation whose answer was lost returns the same successor, never a second one.
+    /// </remarks>
+    [RetrySafe(WithinRefreshGrace = true), Alias("Refresh")]
     Task<RefreshResult> Refresh(string refreshToken, ClientContext client);
 
     /// <summary>True while the session is neither revoked nor expired: the revocation check of every validation.</summary>
@@ -78,7 +86,7 @@ public interface ISessionGrain : IGrainWithGuidKey
     [ReadOnly, Alias("Inspect")]
     Task<RefreshTokenInfo?> Inspect(string refreshToken);
 
-    [Alias("Revoke")]
+    [RetrySafe, Alias("Revoke")]
     Task Revoke(RevocationReason reason);
 }
 
@@ -87,7 +95,7 @@ public interface ISessionGrain : IGrainWithGuidKey
 public interface ISigningKeyGrain : IGrainWithStringKey
 {
     /// <summary>Rotates when due, then returns every key that is published now.</summary>
-    [Alias("GetKeyRing")]
+    [RetrySafe, Alias("GetKeyRing")]
     Task<IReadOnlyList<SigningKeyRecord>> GetKeyRing();
 }
 
@@ -95,7 +103,7 @@ public interface ISigningKeyGrain : IGrainWithStringKey
 [Alias("AuthCluster.IHealthGrain")]
 public interface IHealthGrain : IGrainWithIntegerKey
 {
-    [Alias("CheckStorage")]
+    [ReadOnly, Alias("CheckStorage")]
     Task CheckStorage();
 }
 

@@ -102,6 +102,8 @@ public static class AuthApiExtensions
         // Fail a call to a dead silo in seconds, not the default 30 s; the caller gets 503 and retries.
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        client.UseConnectionRetryFilter<ClusterConnectionRetryFilter>();
+        client.AddOutgoingGrainCallFilter<GrainCallRetryFilter>();
     }
 
     // Token responses and everything else under /v1 concern credentials: no cache may keep them.
