@@ -33,6 +33,11 @@ public static class AuthApiExtensions
         else
         {
             builder.UseOrleansClient(client => client.AddAuthClient(cluster, StorageSettings.From(configuration)));
+
+            // The Orleans client's start blocks until it reaches a gateway (it keeps retrying); started one after
+            // the other, Kestrel would not listen meanwhile. Side by side, /health/live answers at once and
+            // /health/ready says 503 until the cluster is reachable.
+            builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         }
 
         var services = builder.Services;

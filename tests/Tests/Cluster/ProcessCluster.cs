@@ -45,7 +45,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public static async Task<ProcessCluster> CreateAsync(string serverConnectionString, string testName)
     {
         var connectionString = await CreateDatabaseAsync(serverConnectionString);
-        var logs = Path.Combine(Path.GetTempPath(), "authcluster-cluster-tests", $"{DateTime.UtcNow:HHmmss}-{testName}-{Guid.NewGuid():N}"[..48]);
+        var logs = Path.Combine(Path.GetTempPath(), "authcluster-cluster-tests", $"{DateTime.UtcNow:HHmmss}-{testName}-{Guid.NewGuid():N}"[..32]);
         var cluster = new ProcessCluster(connectionString, logs);
         var (exitCode, output) = await cluster.RunSiloCommandAsync("schema", "apply");
         Assert.True(exitCode == 0, $"schema apply failed ({exitCode}): {output}");
