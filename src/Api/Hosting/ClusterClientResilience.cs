@@ -50,8 +50,12 @@ internal sealed partial class GrainCallRetryFilter(
     TimeProvider time,
     ILogger<GrainCallRetryFilter> logger) : IOutgoingGrainCallFilter
 {
-    /// <summary>Long enough to outlast failure detection of a killed silo (about 2–4 s with our membership settings).</summary>
-    internal static readonly TimeSpan MaxWindow = TimeSpan.FromSeconds(8);
+    /// <summary>
+    /// Outlasts failure detection of a killed silo (1–2 s with our membership settings) but stays at the client's
+    /// response timeout, so that a call the cluster cannot serve (e.g. a grain that cannot activate while the
+    /// database is down) is refused about as quickly as an unanswered one.
+    /// </summary>
+    internal static readonly TimeSpan MaxWindow = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan[] Backoff =
         [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(600)];

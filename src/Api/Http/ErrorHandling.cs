@@ -50,7 +50,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
                 return null;
             // AlreadyCreatedException: a retried creation whose first attempt's answer was lost; the caller starts over.
             case InconsistentStateException or TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-                or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException:
+                or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException or StorageUnavailableException:
                 LogUnavailable(logger, exception.GetType().Name, context.Request.Path);
                 return ApiErrors.Unavailable();
             default:

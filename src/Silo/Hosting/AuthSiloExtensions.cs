@@ -40,6 +40,7 @@ public static class AuthSiloExtensions
         }
 
         silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
         if (storage.IsPostgreSql)
         {
             silo.AddAdoNetGrainStorage(StorageNames.Auth, o =>

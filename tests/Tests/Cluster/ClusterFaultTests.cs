@@ -156,14 +156,18 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             // Arrange
             await cluster.StartAsync(silos: 3, apis: 2);
             using var load = new MixedLoad(cluster.Apis);
-            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(6)))
+            using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             {
-                await load.RunAsync(Workers, stop.Token);
+                var running = load.RunAsync(Workers, stop.Token);
+                await WaitUntilAsync(() => Task.FromResult(load.Sessions(revoked: false).Count >= 50 || running.IsCompleted), TimeSpan.FromSeconds(35));
+                await stop.CancelAsync();
+                await running;
             }
 
             var active = load.Sessions(revoked: false);
             var validated = active.Take(40).ToList();
             var refreshed = active.Skip(40).Take(10).ToList();
+            Assert.True(refreshed.Count > 0, $"only {active.Count} active sessions");
             foreach (var session in validated)
             {
                 // Activates each session grain, so its state is in memory when the database goes.
