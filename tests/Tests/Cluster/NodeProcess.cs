@@ -111,7 +111,8 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>SIGTERM, as Kubernetes sends on a rolling deploy; returns once the process has exited.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
-        using (var kill = Process.Start("kill", ["-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        // bash's built-in kill: no dependency on procps being installed.
+        using (var kill = Process.Start("bash", ["-c", $"kill -TERM {Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]))
         {
             await kill.WaitForExitAsync();
         }
