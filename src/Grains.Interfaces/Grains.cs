@@ -52,9 +52,10 @@ public interface IGuestGrain : ISessionOwnerGrain
 {
     /// <remarks>
     /// Retry-safe because the caller picks a fresh guest id: a repeat either creates the guest (the first attempt
-    /// never did) or fails with <see cref="AlreadyCreatedException"/>; it never creates a second guest.
+    /// never did) or fails with <see cref="AlreadyCreatedException"/>; it never creates a second guest. The short
+    /// timeout (two writes take milliseconds) lets a call lost with its silo be retried instead of failing.
     /// </remarks>
-    [RetrySafe, Alias("Create")]
+    [RetrySafe, ResponseTimeout("00:00:03"), Alias("Create")]
     Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client);
 }
 
@@ -62,6 +63,11 @@ public interface IGuestGrain : ISessionOwnerGrain
 [Alias("AuthCluster.ISessionGrain")]
 public interface ISessionGrain : IGrainWithGuidKey
 {
+    // Shorter than the 5 s default: an answer from memory, or after one write, that takes this long was lost with
+    // its silo. These calls are retry-safe, so timing out early turns a dead silo into a retry, not an error.
+    private const string QuickRead = "00:00:02";
+    private const string OneWrite = "00:00:03";
+
     /// <summary>Starts the session and returns its first refresh token.</summary>
     [Alias("Start")]
     Task<SessionGrant> Start(SessionStart start);
@@ -71,19 +77,19 @@ public interface ISessionGrain : IGrainWithGuidKey
     /// Retry-safe within the reuse grace window: the successor is derived from the presented token, so a repeat
     /// after a rotation whose answer was lost returns the same successor, never a second one.
     /// </remarks>
-    [RetrySafe(WithinRefreshGrace = true), Alias("Refresh")]
+    [RetrySafe(WithinRefreshGrace = true), ResponseTimeout(OneWrite), Alias("Refresh")]
     Task<RefreshResult> Refresh(string refreshToken, ClientContext client);
 
     /// <summary>True while the session is neither revoked nor expired: the revocation check of every validation.</summary>
-    [ReadOnly, Alias("IsActive")]
+    [ReadOnly, ResponseTimeout(QuickRead), Alias("IsActive")]
     Task<bool> IsActive();
 
     /// <summary>The session as listed to its owner; null when no longer active.</summary>
-    [ReadOnly, Alias("GetInfo")]
+    [ReadOnly, ResponseTimeout(QuickRead), Alias("GetInfo")]
     Task<SessionInfo?> GetInfo();
 
     /// <summary>What a refresh token stands for, if it is the current token of an active session.</summary>
-    [ReadOnly, Alias("Inspect")]
+    [ReadOnly, ResponseTimeout(QuickRead), Alias("Inspect")]
     Task<RefreshTokenInfo?> Inspect(string refreshToken);
 
     [RetrySafe, Alias("Revoke")]
