@@ -37,7 +37,11 @@ public static class AuthApiExtensions
             // The Orleans client's start blocks until it reaches a gateway (it keeps retrying); started one after
             // the other, Kestrel would not listen meanwhile. Side by side, /health/live answers at once and
             // /health/ready says 503 until the cluster is reachable.
-            builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+            builder.Services.Configure<HostOptions>(o =>
+            {
+                o.ServicesStartConcurrently = true;
+                o.ShutdownTimeout = cluster.ShutdownTimeout;
+            });
         }
 
         var services = builder.Services;
