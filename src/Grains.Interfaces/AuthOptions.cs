@@ -99,4 +99,14 @@ public sealed class PasswordResetOptions
 {
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan HashLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Reset emails per shop and email within <see cref="RequestWindow"/>; further requests still answer 202 but
+    /// send nothing, so a caller cannot flood a mailbox (and cannot tell whether the account exists).
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxEmailsPerWindow { get; set; } = 3;
+
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan RequestWindow { get; set; } = TimeSpan.FromHours(1);
 }

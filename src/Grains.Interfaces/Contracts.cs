@@ -120,3 +120,48 @@ public sealed record RefreshResult([property: Id(0)] SessionGrant? Grant)
 {
     public static RefreshResult Invalid { get; } = new((SessionGrant?)null);
 }
+
+/// <summary>
+/// A password-reset request as the API accepted it: <see cref="ResetUrl"/> is the client's validated link
+/// template (it contains <c>{hash}</c>); the hash itself is minted by the customer grain.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("AuthCluster.PasswordResetRequest")]
+public sealed record PasswordResetRequest(
+    [property: Id(0)] string ResetUrl,
+    [property: Id(1)] string ClientId);
+
+/// <summary>
+/// A reset hash that is about to be emailed. <see cref="ProtectedHash"/> is the hash encrypted with the
+/// key-encryption key: durable delivery has to survive a restart, and the plaintext is never stored.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("AuthCluster.PasswordResetDelivery")]
+public sealed record PasswordResetDelivery(
+    [property: Id(0)] Guid CustomerId,
+    [property: Id(1)] long ShopId,
+    [property: Id(2)] string Email,
+    [property: Id(3)] string ResetUrl,
+    [property: Id(4)] byte[] ProtectedHash,
+    [property: Id(5)] DateTimeOffset ExpiresAt);
+
+/// <summary>Whom a live, unused reset hash belongs to.</summary>
+[GenerateSerializer, Immutable, Alias("AuthCluster.PasswordResetTicket")]
+public sealed record PasswordResetTicket(
+    [property: Id(0)] Guid CustomerId,
+    [property: Id(1)] long ShopId,
+    [property: Id(2)] string Email);
+
+public enum PasswordResetOutcome
+{
+    Success = 0,
+    /// <summary>Unknown, expired, used or superseded hash.</summary>
+    InvalidHash = 1,
+}
+
+[GenerateSerializer, Immutable, Alias("AuthCluster.PasswordResetResult")]
+public sealed record PasswordResetResult(
+    [property: Id(0)] PasswordResetOutcome Outcome,
+    [property: Id(1)] SessionGrant? Grant)
+{
+    public static PasswordResetResult InvalidHash { get; } = new(PasswordResetOutcome.InvalidHash, null);
+    public static PasswordResetResult Succeeded(SessionGrant grant) => new(PasswordResetOutcome.Success, grant);
+}

@@ -14,6 +14,17 @@ public interface IEmailIndexGrain : IGrainWithStringKey
 
     [Alias("Login")]
     Task<LoginResult> Login(string password, ClientContext client);
+
+    /// <summary>
+    /// Counts the request against the per-account limit and, when an account exists and the limit allows,
+    /// hands it to the customer without waiting for it: the caller's latency is the same either way.
+    /// </summary>
+    [Alias("RequestPasswordReset")]
+    Task RequestPasswordReset(PasswordResetRequest request);
+
+    /// <summary>Sets the new password if <paramref name="hashKey"/> is the customer's current reset hash, and clears the login throttle.</summary>
+    [Alias("CompletePasswordReset")]
+    Task<PasswordResetResult> CompletePasswordReset(Guid customerId, string hashKey, string password, ClientContext client);
 }
 
 /// <summary>Something that owns sessions: a registered customer or a guest.</summary>
@@ -44,6 +55,20 @@ public interface ICustomerGrain : ISessionOwnerGrain
     /// <summary>Checks the password and starts a session; null when the password is wrong.</summary>
     [Alias("Login")]
     Task<SessionGrant?> Login(string password, ClientContext client);
+
+    /// <summary>
+    /// Mints a reset hash that supersedes any earlier one and hands its email to delivery. One-way: the
+    /// email index does not wait, so a request for an existing account costs it as much as one for none.
+    /// </summary>
+    [OneWay, Alias("StartPasswordReset")]
+    Task StartPasswordReset(PasswordResetRequest request);
+
+    /// <summary>
+    /// Sets the new password when <paramref name="hashKey"/> is the current, unexpired reset hash; revokes every
+    /// session and starts a new one. Non-reentrant, so of two concurrent uses of one hash exactly one wins.
+    /// </summary>
+    [Alias("CompletePasswordReset")]
+    Task<PasswordResetResult> CompletePasswordReset(string hashKey, string password, ClientContext client);
 }
 
 /// <summary>A guest, keyed by a fresh guest id per guest login.</summary>
@@ -96,6 +121,55 @@ public interface ISessionGrain : IGrainWithGuidKey
     Task Revoke(RevocationReason reason);
 }
 
+/// <summary>
+/// One emailed reset hash, keyed by the hex SHA-256 digest of the hash (<c>ResetHashes.Key</c>). Persists the
+/// pending email and delivers it, retrying until delivered or the hash expires; answers who the hash belongs to.
+/// </summary>
+[Alias("AuthCluster.IPasswordResetGrain")]
+public interface IPasswordResetGrain : IGrainWithStringKey
+{
+    /// <summary>Persists the pending email, then starts delivering it (after this call returns).</summary>
+    [Alias("Create")]
+    Task Create(PasswordResetDelivery delivery);
+
+    /// <summary>The owner of the hash while it is live and unused; null otherwise.</summary>
+    [AlwaysInterleave, Alias("Lookup")]
+    Task<PasswordResetTicket?> Lookup();
+
+    /// <summary>Attempts delivery if it is due, or forgets the hash once it has expired. Idempotent.</summary>
+    [OneWay, Alias("Drive")]
+    Task Drive();
+
+    /// <summary>
+    /// The hash was used or superseded: stop delivering and forget it. One-way, so that the customer never waits
+    /// behind a delivery attempt in flight (which may take as long as the provider's timeout).
+    /// </summary>
+    [OneWay, Alias("Retire")]
+    Task Retire();
+}
+
+/// <summary>
+/// The live reset hashes (singleton, key 0): re-drives their delivery after a restart and from a reminder,
+/// so that a pending email survives in-memory reminders being lost and is eventually cleaned up.
+/// </summary>
+[Alias("AuthCluster.IPasswordResetOutboxGrain")]
+public interface IPasswordResetOutboxGrain : IGrainWithIntegerKey
+{
+    [Alias("Add")]
+    Task Add(string resetKey, DateTimeOffset expiresAt);
+
+    [OneWay, Alias("Remove")]
+    Task Remove(string resetKey);
+
+    /// <summary>The email went out: from now on the reset needs driving only once, to be cleaned up after expiry.</summary>
+    [OneWay, Alias("MarkDelivered")]
+    Task MarkDelivered(string resetKey);
+
+    /// <summary>Ensures the reminder is registered and drives every live reset once; called when a silo starts.</summary>
+    [Alias("Resume")]
+    Task Resume();
+}
+
 /// <summary>The signing key ring of one issuer. Read by API nodes and cached; never called per request.</summary>
 [Alias("AuthCluster.ISigningKeyGrain")]
 public interface ISigningKeyGrain : IGrainWithStringKey
@@ -126,3 +200,19 @@ public sealed record SigningKeyRecord(
     [property: Id(4)] DateTimeOffset SignsFrom,
     [property: Id(5)] DateTimeOffset SignsUntil,
     [property: Id(6)] DateTimeOffset RetiresAt);
+
+/// <summary>
+/// Deletes state that can no longer matter (expired or long-revoked sessions, guests past any session's
+/// lifetime, throttle rows of emails without an account) on a reminder, so storage does not grow for ever.
+/// </summary>
+[Alias("AuthCluster.IJanitorGrain")]
+public interface IJanitorGrain : IGrainWithIntegerKey
+{
+    /// <summary>Registers the periodic reminder; idempotent, called by every silo at start.</summary>
+    [Alias("Start")]
+    Task Start();
+
+    /// <summary>Runs one sweep now and returns how many rows it deleted.</summary>
+    [Alias("Sweep")]
+    Task<int> Sweep();
+}

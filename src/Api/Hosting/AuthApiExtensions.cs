@@ -3,6 +3,7 @@ using AuthCluster.Api.Clients;
 using AuthCluster.Api.Endpoints;
 using AuthCluster.Api.Http;
 using AuthCluster.Api.Tokens;
+using AuthCluster.Grains.Email;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Silo.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -63,7 +64,9 @@ public static class AuthApiExtensions
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         });
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
+            .AddCheck<EmailHealthCheck>("email", tags: ["ready"]);
         services.AddHostedService<StartupBanner>();
         return builder;
     }
@@ -78,11 +81,12 @@ public static class AuthApiExtensions
 
         var v1 = app.MapGroup("/v1");
         v1.MapAuthEndpoints();
+        v1.MapPasswordEndpoints();
         v1.MapOAuthEndpoints();
         app.MapDiscoveryEndpoints();
 
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.WriteAsync });
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
@@ -146,6 +150,47 @@ internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
         {
             return HealthCheckResult.Unhealthy($"Cluster or storage unavailable ({exception.GetType().Name}).");
         }
+    }
+}
+
+/// <summary>
+/// Degraded (still 200: logins work) while the email provider refuses our credentials, so that an operator sees
+/// that reset emails are queueing. Observed where emails are sent: in Embedded mode that is this process; an API
+/// node in Client mode has no sender and reports healthy (the silos log the error).
+/// </summary>
+internal sealed class EmailHealthCheck(IServiceProvider services) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(services.GetService<EmailDeliveryHealth>()?.ProblemDescription is { } problem
+            ? HealthCheckResult.Degraded(problem)
+            : HealthCheckResult.Healthy());
+}
+
+/// <summary>The readiness report: overall status plus each check's status and description (never secrets).</summary>
+internal static class HealthReportWriter
+{
+    public static async Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("status", report.Status.ToString());
+        writer.WriteStartObject("checks");
+        foreach (var (name, entry) in report.Entries)
+        {
+            writer.WriteStartObject(name);
+            writer.WriteString("status", entry.Status.ToString());
+            if (entry.Description is not null)
+            {
+                writer.WriteString("description", entry.Description);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        await writer.FlushAsync(context.RequestAborted);
     }
 }
 

@@ -15,6 +15,14 @@ public sealed class AuthMetrics
     private static readonly Counter RateLimited = Metrics.CreateCounter(
         "authcluster_rate_limited_total", "Requests rejected by the per-IP rate limiter.");
 
+    private static readonly Counter PasswordResets = Metrics.CreateCounter(
+        "authcluster_password_resets_total", "Password reset steps by outcome (requested, success, invalid_hash).", "outcome");
+
+    public void PasswordResetRequested() => PasswordResets.WithLabels("requested").Inc();
+
+    public void PasswordResetCompleted(PasswordResetOutcome outcome) =>
+        PasswordResets.WithLabels(outcome == PasswordResetOutcome.Success ? "success" : "invalid_hash").Inc();
+
     public void LoggedIn(LoginOutcome outcome) => Logins.WithLabels(outcome switch
     {
         LoginOutcome.Success => "success",

@@ -9,11 +9,24 @@ public sealed class RateLimitSettings
 {
     public int PermitLimit { get; set; } = 60;
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// <c>RateLimiting:PasswordReset</c>: reset emails per end-customer IP, tighter than the general limit because
+    /// each request can send an email (the per-address limit is <c>Auth:PasswordReset:MaxEmailsPerWindow</c>).
+    /// </summary>
+    public WindowLimit PasswordReset { get; set; } = new() { PermitLimit = 30, Window = TimeSpan.FromMinutes(15) };
+}
+
+public sealed class WindowLimit
+{
+    public int PermitLimit { get; set; }
+    public TimeSpan Window { get; set; }
 }
 
 public static class RateLimits
 {
     public const string CustomerIp = "customer-ip";
+    public const string PasswordResetIp = "password-reset-ip";
 
     public static IServiceCollection AddAuthRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
@@ -23,6 +36,9 @@ public static class RateLimits
             limiter.AddPolicy(CustomerIp, context => RateLimitPartition.GetFixedWindowLimiter(
                 CustomerContext.From(context).PartitionKey,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.PermitLimit, Window = settings.Window, QueueLimit = 0 }));
+            limiter.AddPolicy(PasswordResetIp, context => RateLimitPartition.GetFixedWindowLimiter(
+                CustomerContext.From(context).PartitionKey,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.PasswordReset.PermitLimit, Window = settings.PasswordReset.Window, QueueLimit = 0 }));
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 rejected.HttpContext.RequestServices.GetRequiredService<AuthMetrics>().RateLimitedRequest();

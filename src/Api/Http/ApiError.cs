@@ -118,6 +118,12 @@ public static class ApiErrors
     public static ApiError UnsupportedGrantType() =>
         new(400, "unsupported_grant_type", "Only grant_type=refresh_token is supported.");
 
+    public static ApiError InvalidResetUrl() =>
+        new(400, "invalid_reset_url", "reset_url must contain {hash}, be an absolute https URL (http only for localhost) and have an origin allowed for the client.");
+
+    public static ApiError InvalidHash() =>
+        new(400, "invalid_hash", "The reset hash is unknown, expired or already used.");
+
     public static ApiError NotFound() =>
         new(404, "not_found", "No such session among the caller's sessions.");
 

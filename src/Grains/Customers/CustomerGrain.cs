@@ -1,5 +1,7 @@
+using System.Text;
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Customers;
@@ -11,13 +13,20 @@ public sealed class CustomerState : SessionOwnerState
     public string Email { get; set; } = "";
     public string? Gender { get; set; }
     public string PasswordHash { get; set; } = "";
+
+    /// <summary>Key (digest) of the one reset hash that is valid now; a newer request or any password change replaces or clears it.</summary>
+    public string? ResetKey { get; set; }
+
+    public DateTimeOffset? ResetExpiresAt { get; set; }
 }
 
-public sealed class CustomerGrain(
+public sealed partial class CustomerGrain(
     [PersistentState("customer", StorageNames.Auth)] IPersistentState<CustomerState> state,
     IPasswordHasher hasher,
+    KeyEncryption encryption,
     IOptions<AuthOptions> options,
-    TimeProvider time) : SessionOwnerGrain<CustomerState>(state, options), ICustomerGrain
+    TimeProvider time,
+    ILogger<CustomerGrain> logger) : SessionOwnerGrain<CustomerState>(state, options), ICustomerGrain
 {
     protected override CustomerType CustomerType => CustomerType.Registered;
 
@@ -35,9 +44,7 @@ public sealed class CustomerGrain(
         State.State.Email = profile.Email.Trim();
         State.State.Gender = profile.Gender;
         State.State.PasswordHash = await hasher.HashAsync(password);
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
 
     public async Task<SessionGrant?> Login(string password, ClientContext client)
@@ -60,8 +67,105 @@ public sealed class CustomerGrain(
             State.State.PasswordHash = await hasher.HashAsync(password);
         }
 
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
+
+    public async Task StartPasswordReset(PasswordResetRequest request)
+    {
+        // Called one-way: nobody awaits the outcome, so failures are logged here rather than thrown.
+        try
+        {
+            if (!State.RecordExists)
+            {
+                return;
+            }
+
+            var (hash, key) = ResetHashes.New();
+            var expiresAt = time.GetUtcNow() + Options.PasswordReset.HashLifetime;
+
+            // The email is persisted for delivery before the hash becomes valid: a failure in between leaves
+            // an email whose hash is refused, never a valid hash whose email nobody will send.
+            await Reset(key).Create(new PasswordResetDelivery(
+                this.GetPrimaryKey(), State.State.ShopId, State.State.Email, request.ResetUrl,
+                encryption.Encrypt(Encoding.UTF8.GetBytes(hash), key), expiresAt));
+
+            var superseded = State.State.ResetKey;
+            State.State.ResetKey = key;
+            State.State.ResetExpiresAt = expiresAt;
+            await State.WriteOrDeactivateAsync(this);
+            LogResetStarted(logger, this.GetPrimaryKey(), request.ClientId);
+
+            if (superseded is not null)
+            {
+                await RetireQuietlyAsync(superseded);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogResetStartFailed(logger, exception.GetType().Name, this.GetPrimaryKey());
+        }
+    }
+
+    public async Task<PasswordResetResult> CompletePasswordReset(string hashKey, string password, ClientContext client)
+    {
+        if (!State.RecordExists
+            || !ResetHashes.KeysEqual(State.State.ResetKey, hashKey)
+            || State.State.ResetExpiresAt is not { } expiresAt
+            || time.GetUtcNow() >= expiresAt)
+        {
+            return PasswordResetResult.InvalidHash;
+        }
+
+        await SetPasswordAsync(password);
+
+        // Whoever knew the old password (or held a stolen token) must not stay logged in.
+        await RevokeAllSessionsAsync(RevocationReason.PasswordChanged);
+
+        // Persists the new password, the cleared reset and the new session list in one write.
+        var grant = await StartSessionAndSaveAsync(client);
+        LogResetCompleted(logger, this.GetPrimaryKey(), client.ClientId);
+
+        await RetireQuietlyAsync(hashKey);
+        return PasswordResetResult.Succeeded(grant);
+    }
+
+    /// <summary>
+    /// Every password change goes through here: it also invalidates any outstanding reset hash. Does not write.
+    /// </summary>
+    private async Task SetPasswordAsync(string password)
+    {
+        State.State.PasswordHash = await hasher.HashAsync(password);
+        State.State.ResetKey = null;
+        State.State.ResetExpiresAt = null;
+    }
+
+    /// <summary>
+    /// Tells a used or superseded reset to stop delivering and forget itself (one-way). Best effort: the customer
+    /// already refuses that hash, and an unretired reset is cleaned up when it expires.
+    /// </summary>
+    private async Task RetireQuietlyAsync(string key)
+    {
+        try
+        {
+            await Reset(key).Retire();
+        }
+        catch (Exception exception)
+        {
+            LogRetireFailed(logger, exception.GetType().Name, this.GetPrimaryKey());
+        }
+    }
+
+    private IPasswordResetGrain Reset(string key) => GrainFactory.GetGrain<IPasswordResetGrain>(key);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Password reset started for customer {CustomerId} by client {ClientId}")]
+    private static partial void LogResetStarted(ILogger logger, Guid customerId, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Password reset completed for customer {CustomerId} by client {ClientId}; all earlier sessions revoked")]
+    private static partial void LogResetCompleted(ILogger logger, Guid customerId, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset for customer {CustomerId} could not be started ({ExceptionType}); no email will be sent")]
+    private static partial void LogResetStartFailed(ILogger logger, string exceptionType, Guid customerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retiring a reset hash of customer {CustomerId} failed ({ExceptionType}); it expires on its own")]
+    private static partial void LogRetireFailed(ILogger logger, string exceptionType, Guid customerId);
 }

@@ -1,5 +1,6 @@
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Customers;
@@ -9,6 +10,11 @@ public sealed class EmailIndexState
     public Guid? CustomerId { get; set; }
     public int FailedLogins { get; set; }
     public DateTimeOffset? LastFailureAt { get; set; }
+
+    /// <summary>Reset emails requested in the current window (counted whether or not an account exists).</summary>
+    public int ResetRequests { get; set; }
+
+    public DateTimeOffset? ResetWindowStart { get; set; }
 }
 
 /// <summary>
@@ -16,11 +22,12 @@ public sealed class EmailIndexState
 /// queue here and the first reservation wins. Throttles failed logins for the key whether or not an
 /// account exists, so neither a 401 nor a 429 tells an attacker which emails have accounts.
 /// </summary>
-public sealed class EmailIndexGrain(
+public sealed partial class EmailIndexGrain(
     [PersistentState("emailindex", StorageNames.Auth)] IPersistentState<EmailIndexState> state,
     IPasswordHasher hasher,
     IOptions<AuthOptions> options,
-    TimeProvider time) : Grain, IEmailIndexGrain
+    TimeProvider time,
+    ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
 {
     private long ShopId => EmailAddress.ShopIdOf(this.GetPrimaryKeyString());
 
@@ -76,4 +83,54 @@ public sealed class EmailIndexGrain(
 
         return LoginResult.Succeeded(grant);
     }
+
+    public async Task RequestPasswordReset(PasswordResetRequest request)
+    {
+        var limits = options.Value.PasswordReset;
+        var now = time.GetUtcNow();
+        if (state.State.ResetWindowStart is not { } start || now - start >= limits.RequestWindow)
+        {
+            state.State.ResetWindowStart = now;
+            state.State.ResetRequests = 0;
+        }
+
+        state.State.ResetRequests++;
+
+        // The same single write for every key, account or not: the caller's latency must not tell them apart.
+        await state.WriteOrDeactivateAsync(this);
+
+        if (state.State.ResetRequests > limits.MaxEmailsPerWindow)
+        {
+            LogResetLimited(logger, ShopId, limits.MaxEmailsPerWindow, limits.RequestWindow);
+            return;
+        }
+
+        if (state.State.CustomerId is { } customerId)
+        {
+            // One-way: returns as soon as the message is queued, without waiting for the customer.
+            await GrainFactory.GetGrain<ICustomerGrain>(customerId).StartPasswordReset(request);
+        }
+    }
+
+    public async Task<PasswordResetResult> CompletePasswordReset(Guid customerId, string hashKey, string password, ClientContext client)
+    {
+        if (state.State.CustomerId != customerId)
+        {
+            return PasswordResetResult.InvalidHash;
+        }
+
+        var result = await GrainFactory.GetGrain<ICustomerGrain>(customerId).CompletePasswordReset(hashKey, password, client);
+        if (result.Outcome == PasswordResetOutcome.Success && (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null))
+        {
+            // The owner proved control of the mailbox: an attacker's failed guesses must not keep them out.
+            state.State.FailedLogins = 0;
+            state.State.LastFailureAt = null;
+            await state.WriteOrDeactivateAsync(this);
+        }
+
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Password reset emails for an address in shop {ShopId} exceed {Limit} per {Window}; request ignored")]
+    private static partial void LogResetLimited(ILogger logger, long shopId, int limit, TimeSpan window);
 }

@@ -32,8 +32,6 @@ public sealed class GuestGrain(
         State.State.LastName = profile.LastName;
         State.State.Email = profile.Email.Trim();
         State.State.Gender = profile.Gender;
-        var grant = await StartSessionAsync(client);
-        await State.WriteOrDeactivateAsync(this);
-        return grant;
+        return await StartSessionAndSaveAsync(client);
     }
 }

@@ -22,6 +22,8 @@ public abstract class SessionOwnerGrain<TState>(
 {
     protected IPersistentState<TState> State => state;
 
+    protected AuthOptions Options => options.Value;
+
     protected abstract CustomerType CustomerType { get; }
 
     public async Task<IReadOnlyList<SessionInfo>> GetSessions()
@@ -56,30 +58,40 @@ public abstract class SessionOwnerGrain<TState>(
         return RevokeAsync(selected, RevocationReason.Logout);
     }
 
-    /// <summary>Starts a session for this owner, evicting the oldest beyond the configured maximum. Does not write the owner's state.</summary>
-    protected async Task<SessionGrant> StartSessionAsync(ClientContext client)
+    /// <summary>
+    /// Starts a session for this owner and persists the owner's state with it, evicting the oldest sessions
+    /// beyond the configured maximum. The session and the owner are written concurrently: if only the owner's
+    /// write lands, its list names a session that never started (listing skips it); if only the session's
+    /// lands, the call fails and no token is handed out.
+    /// </summary>
+    protected async Task<SessionGrant> StartSessionAndSaveAsync(ClientContext client)
     {
         var sessionId = Guid.NewGuid();
-        var grant = await Session(sessionId).Start(new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client));
-        state.State.Sessions.Add(sessionId);
+        var sessions = state.State.Sessions;
+        sessions.Add(sessionId);
+        var evicted = sessions.Take(Math.Max(0, sessions.Count - options.Value.Sessions.MaxPerCustomer)).ToList();
+        sessions.RemoveRange(0, evicted.Count);
 
-        var excess = state.State.Sessions.Count - options.Value.Sessions.MaxPerCustomer;
-        if (excess > 0)
-        {
-            var oldest = state.State.Sessions.Take(excess).ToList();
-            await Task.WhenAll(oldest.Select(id => Session(id).Revoke(RevocationReason.SessionLimit)));
-            state.State.Sessions.RemoveRange(0, excess);
-        }
-
-        return grant;
+        var start = Session(sessionId).Start(new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client));
+        await Task.WhenAll([start, state.WriteOrDeactivateAsync(this), .. evicted.Select(id => Session(id).Revoke(RevocationReason.SessionLimit))]);
+        return await start;
     }
 
     /// <summary>Revokes the given sessions and forgets them, then persists the list.</summary>
     protected async Task RevokeAsync(IReadOnlyCollection<Guid> sessionIds, RevocationReason reason)
     {
+        await RevokeWithoutWriteAsync(sessionIds, reason);
+        await state.WriteOrDeactivateAsync(this);
+    }
+
+    /// <summary>Revokes every session of the owner. Does not write the owner's state, so a caller can persist all its changes at once.</summary>
+    protected Task RevokeAllSessionsAsync(RevocationReason reason) =>
+        RevokeWithoutWriteAsync([.. state.State.Sessions], reason);
+
+    private async Task RevokeWithoutWriteAsync(IReadOnlyCollection<Guid> sessionIds, RevocationReason reason)
+    {
         await Task.WhenAll(sessionIds.Select(id => Session(id).Revoke(reason)));
         state.State.Sessions.RemoveAll(sessionIds.Contains);
-        await state.WriteOrDeactivateAsync(this);
     }
 
     private ISessionGrain Session(Guid id) => GrainFactory.GetGrain<ISessionGrain>(id);

@@ -1,5 +1,9 @@
 using System.Net;
 using AuthCluster.Grains;
+using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Maintenance;
+using AuthCluster.Silo.Email;
+using Microsoft.Extensions.Options;
 using AuthCluster.Silo.Storage;
 using Orleans.Configuration;
 
@@ -77,6 +81,11 @@ public static class AuthSiloExtensions
         }
 
         silo.Services.AddAuthCore(configuration);
+        silo.Services.AddAuthEmail();
+        silo.Services.AddSingleton<IExpiredStateStore>(sp => storage.IsMemory
+            ? new NoExpiredStateStore()
+            : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>()));
+        silo.AddStartupTask((services, _) => services.GetRequiredService<IGrainFactory>().GetGrain<IJanitorGrain>(0).Start());
         return silo;
     }
 

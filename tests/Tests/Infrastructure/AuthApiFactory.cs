@@ -51,6 +51,10 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
             ["Auth:Clients:1:ShopIds:0"] = "3",
             ["Auth:Clients:1:ResetUrlOrigins:0"] = "https://shop-b.example",
             ["RateLimiting:PermitLimit"] = "100000",
+            ["RateLimiting:PasswordReset:PermitLimit"] = "100000",
+            ["Email:Provider"] = "Pickup",
+            ["Email:From"] = "AuthCluster Tests <no-reply@authcluster.test>",
+            ["Email:PickupDirectory"] = Path.Combine(Path.GetTempPath(), "authcluster-mail-" + Guid.NewGuid().ToString("N")),
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -62,6 +66,9 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; }
 
     public FakeTimeProvider? Time { get; }
+
+    /// <summary>Where the pickup email provider (the default here) writes its <c>.eml</c> files.</summary>
+    public string PickupDirectory => Settings["Email:PickupDirectory"]!;
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
@@ -95,6 +102,22 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
         if (Time is not null)
         {
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            if (Directory.Exists(PickupDirectory))
+            {
+                Directory.Delete(PickupDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
         }
     }
 

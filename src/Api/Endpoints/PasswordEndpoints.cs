@@ -1,0 +1,73 @@
+using AuthCluster.Api.Clients;
+using AuthCluster.Api.Hosting;
+using AuthCluster.Api.Http;
+using AuthCluster.Api.Tokens;
+using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace AuthCluster.Api.Endpoints;
+
+/// <summary>Password reset by emailed hash (<c>/v1/auth/password</c>).</summary>
+public static class PasswordEndpoints
+{
+    private const int MaxHashLength = 512;
+
+    public static RouteGroupBuilder MapPasswordEndpoints(this RouteGroupBuilder v1)
+    {
+        var password = v1.MapGroup("/auth/password").WithTags("Authentication");
+        password.MapPost("/send-reset-email", SendResetEmail).RequireRateLimiting(RateLimits.PasswordResetIp);
+        password.MapPut("/update-by-hash", UpdateByHash).RequireRateLimiting(RateLimits.CustomerIp);
+        return v1;
+    }
+
+    /// <summary>
+    /// Answers 202 for every well-formed request, before and regardless of delivery: the email index does the
+    /// same work whether or not an account exists and hands the email on without waiting for it.
+    /// </summary>
+    public static async Task<Results<Accepted, ApiError>> SendResetEmail(
+        ApiClient client, JsonBody body, IGrainFactory grains, AuthMetrics metrics)
+    {
+        var email = body.Email();
+        var shopId = body.ShopId();
+        var resetUrl = body.RequiredString("reset_url", ResetUrlPolicy.MaxLength);
+        body.ThrowIfInvalid();
+        client.EnsureShop(shopId);
+        if (!ResetUrlPolicy.IsAllowed(resetUrl, client.ResetUrlOrigins))
+        {
+            return ApiErrors.InvalidResetUrl();
+        }
+
+        await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(shopId, email))
+            .RequestPasswordReset(new PasswordResetRequest(resetUrl, client.ClientId));
+        metrics.PasswordResetRequested();
+        return TypedResults.Accepted((string?)null);
+    }
+
+    /// <summary>
+    /// Validates the new password before the hash is looked at, so a rejected password leaves the hash usable.
+    /// </summary>
+    public static async Task<Results<Ok<TokenResponse>, ApiError>> UpdateByHash(
+        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+    {
+        var shopId = body.ShopId();
+        // A hash of the wrong shape is simply not a valid hash (invalid_hash below), not a malformed request.
+        var hash = body.RequiredString("hash", MaxHashLength);
+        var password = body.NewPassword();
+        body.ThrowIfInvalid();
+        client.EnsureShop(shopId);
+
+        var ticket = ResetHashes.TryGetKey(hash, out var key)
+            ? await grains.GetGrain<IPasswordResetGrain>(key).Lookup()
+            : null;
+        var result = ticket is not null && ticket.ShopId == shopId
+            ? await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(ticket.ShopId, ticket.Email))
+                .CompletePasswordReset(ticket.CustomerId, key, password, client.For(customer))
+            : PasswordResetResult.InvalidHash;
+
+        metrics.PasswordResetCompleted(result.Outcome);
+        return result.Grant is { } grant
+            ? TypedResults.Ok(await tokens.IssueAsync(grant))
+            : ApiErrors.InvalidHash();
+    }
+}

@@ -1,0 +1,232 @@
+using System.Text;
+using AuthCluster.Grains.Email;
+using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AuthCluster.Grains.PasswordResets;
+
+public sealed class PasswordResetState
+{
+    public Guid CustomerId { get; set; }
+    public long ShopId { get; set; }
+    public string Email { get; set; } = "";
+    public string ResetUrl { get; set; } = "";
+
+    /// <summary>The hash, encrypted with the key-encryption key; dropped as soon as the email is delivered.</summary>
+    public byte[]? ProtectedHash { get; set; }
+
+    public string MessageId { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public int FailedAttempts { get; set; }
+    public DateTimeOffset? LastAttemptAt { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+}
+
+/// <summary>
+/// One reset hash, keyed by its digest. Delivery is at least once: the pending email is persisted before the first
+/// attempt, a grain timer retries with back-off while the grain is active, and the outbox re-drives it after a
+/// restart and once a minute (reminder). It gives up only when the hash expires (or the provider rejects the
+/// message for good). The state is cleared when the hash is used, superseded or expired.
+/// </summary>
+public sealed partial class PasswordResetGrain(
+    [PersistentState("passwordreset", StorageNames.Auth)] IPersistentState<PasswordResetState> state,
+    IEmailSender sender,
+    KeyEncryption encryption,
+    IOptions<EmailOptions> email,
+    TimeProvider time,
+    ILogger<PasswordResetGrain> logger) : Grain, IPasswordResetGrain
+{
+    private IGrainTimer? _retry;
+
+    private PasswordResetState Reset => state.State;
+
+    private string Key => this.GetPrimaryKeyString();
+
+    private IPasswordResetOutboxGrain Outbox => GrainFactory.GetGrain<IPasswordResetOutboxGrain>(0);
+
+    public async Task Create(PasswordResetDelivery delivery)
+    {
+        if (state.RecordExists)
+        {
+            // 256-bit random keys do not collide; a repeated call is a retry of this very creation.
+            return;
+        }
+
+        // Listed first: a failure after this leaves an outbox entry without state, which Drive cleans up;
+        // the reverse order could leave a pending email that nothing re-drives after a restart.
+        await Outbox.Add(Key, delivery.ExpiresAt);
+        state.State = new PasswordResetState
+        {
+            CustomerId = delivery.CustomerId,
+            ShopId = delivery.ShopId,
+            Email = delivery.Email,
+            ResetUrl = delivery.ResetUrl,
+            ProtectedHash = delivery.ProtectedHash,
+            MessageId = Guid.NewGuid().ToString("N"),
+            CreatedAt = time.GetUtcNow(),
+            ExpiresAt = delivery.ExpiresAt,
+        };
+        await state.WriteOrDeactivateAsync(this);
+
+        // A one-way call to ourselves runs after this call returns: the caller never waits for the provider.
+        await this.AsReference<IPasswordResetGrain>().Drive();
+    }
+
+    public Task<PasswordResetTicket?> Lookup() => Task.FromResult(
+        state.RecordExists && time.GetUtcNow() < Reset.ExpiresAt
+            ? new PasswordResetTicket(Reset.CustomerId, Reset.ShopId, Reset.Email)
+            : null);
+
+    public Task Drive() => DriveAsync();
+
+    public Task Retire() => ForgetAsync();
+
+    private async Task DriveAsync()
+    {
+        if (!state.RecordExists)
+        {
+            await Outbox.Remove(Key);
+            DeactivateOnIdle();
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (now >= Reset.ExpiresAt)
+        {
+            if (Reset.DeliveredAt is null)
+            {
+                LogAbandonedExpired(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts);
+            }
+
+            await ForgetAsync();
+            return;
+        }
+
+        if (Reset.DeliveredAt is not null)
+        {
+            return;
+        }
+
+        var due = (Reset.LastAttemptAt ?? now) + email.Value.Retry.DelayAfter(Reset.FailedAttempts);
+        if (due > now)
+        {
+            ScheduleRetry(due - now);
+            return;
+        }
+
+        await AttemptAsync(now);
+    }
+
+    private async Task AttemptAsync(DateTimeOffset now)
+    {
+        EmailMessage message;
+        try
+        {
+            var hash = Encoding.UTF8.GetString(encryption.Decrypt(Reset.ProtectedHash ?? [], Key));
+            message = ResetEmail.Render(email.Value.Templates, Reset.ShopId, Reset.MessageId, Reset.Email,
+                ResetEmail.Link(Reset.ResetUrl, hash), Reset.ExpiresAt - Reset.CreatedAt);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // The key-encryption key changed since the request: this email can never be built again.
+            LogUndecryptable(logger, Reset.MessageId, Reset.ShopId);
+            await ForgetAsync();
+            return;
+        }
+
+        EmailSendOutcome outcome;
+        try
+        {
+            outcome = await sender.SendAsync(message);
+        }
+        catch (Exception exception)
+        {
+            // An adapter bug or an unexpected transport failure: keep the email and retry.
+            LogSenderFailed(logger, exception.GetType().Name, Reset.MessageId);
+            outcome = EmailSendOutcome.Transient;
+        }
+
+        switch (outcome)
+        {
+            case EmailSendOutcome.Delivered:
+                Reset.DeliveredAt = now;
+                Reset.ProtectedHash = null;
+                await state.WriteOrDeactivateAsync(this);
+                DisposeRetry();
+                await Outbox.MarkDelivered(Key);
+                LogDelivered(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts + 1);
+                break;
+
+            case EmailSendOutcome.Rejected:
+                LogRejected(logger, Reset.MessageId, Reset.ShopId);
+                await ForgetAsync();
+                break;
+
+            default:
+                Reset.FailedAttempts++;
+                Reset.LastAttemptAt = now;
+                await state.WriteOrDeactivateAsync(this);
+                var delay = email.Value.Retry.DelayAfter(Reset.FailedAttempts);
+                LogWillRetry(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts, outcome, delay);
+                ScheduleRetry(delay);
+                break;
+        }
+    }
+
+    private void ScheduleRetry(TimeSpan delay)
+    {
+        if (time.GetUtcNow() + delay >= Reset.ExpiresAt)
+        {
+            // The outbox's reminder comes by after expiry and clears the state.
+            DisposeRetry();
+            return;
+        }
+
+        DisposeRetry();
+
+        // KeepAlive: an idle activation would otherwise be collected and the quick retry lost until the next
+        // reminder tick. The timer does not interleave with calls, so state changes stay single-threaded.
+        _retry = this.RegisterGrainTimer(
+            _ => DriveAsync(),
+            new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private void DisposeRetry()
+    {
+        _retry?.Dispose();
+        _retry = null;
+    }
+
+    private async Task ForgetAsync()
+    {
+        DisposeRetry();
+        if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+
+        await Outbox.Remove(Key);
+        DeactivateOnIdle();
+    }
+
+    // Logs name the message id (random, stored only here) and the shop — never the hash, the link or the recipient.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Password reset email {MessageId} for shop {ShopId} delivered after {Attempts} attempt(s)")]
+    private static partial void LogDelivered(ILogger logger, string messageId, long shopId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Password reset email {MessageId} for shop {ShopId} not delivered (attempt {Attempts}: {Outcome}); retrying in {Delay}")]
+    private static partial void LogWillRetry(ILogger logger, string messageId, long shopId, int attempts, EmailSendOutcome outcome, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: the hash expired after {Attempts} failed attempt(s)")]
+    private static partial void LogAbandonedExpired(ILogger logger, string messageId, long shopId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: the provider rejected it")]
+    private static partial void LogRejected(ILogger logger, string messageId, long shopId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: it cannot be decrypted (was the key-encryption key changed?)")]
+    private static partial void LogUndecryptable(ILogger logger, string messageId, long shopId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Email sender failed ({ExceptionType}) on password reset email {MessageId}; will retry")]
+    private static partial void LogSenderFailed(ILogger logger, string exceptionType, string messageId);
+}
