@@ -239,6 +239,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
             ["Cluster__ServiceId"] = _clusterId,
             ["Auth__Signing__KeyEncryptionKey"] = AuthApiFactory.TestKek,
             ["Auth__Passwords__BcryptCost"] = "4",
+            // Production requires an explicit email provider; reset emails land as files beside the logs.
+            ["Email__Provider"] = "Pickup",
+            ["Email__PickupDirectory"] = Path.Combine(LogDirectory, "mail"),
+            ["Email__From"] = "Shop <no-reply@shop.example>",
             // Many logins per account in a long run must not evict sessions the ledger still counts on.
             ["Auth__Sessions__MaxPerCustomer"] = "1000",
             ["Logging__LogLevel__Default"] = "Warning",
