@@ -42,8 +42,9 @@ internal sealed partial class ClusterConnectionRetryFilter(ILogger<ClusterConnec
 /// <summary>
 /// Retries, for a few seconds, a grain call that failed because the silo holding the grain died, is shutting down
 /// or lost an ETag race, so that a killed or redeployed silo costs callers latency rather than errors. Only methods
-/// that are <c>[ReadOnly]</c> or <see cref="RetrySafeAttribute">[RetrySafe]</see> are repeated: for any other call
-/// a failure leaves unknown whether it took effect, so it surfaces (as <c>503</c>) instead of acting twice.
+/// that are <c>[ReadOnly]</c> or <see cref="RetrySafeAttribute">[RetrySafe]</see> are repeated after any such failure;
+/// any other call only when Orleans rejected it before it ran (<see cref="IsUndelivered"/>). Otherwise a failure leaves
+/// unknown whether the call took effect, so it surfaces (as <c>503</c>) instead of acting twice.
 /// </summary>
 internal sealed partial class GrainCallRetryFilter(
     IOptions<AuthOptions> options,
@@ -66,7 +67,8 @@ internal sealed partial class GrainCallRetryFilter(
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        var window = Window(_kinds.GetOrAdd(context.InterfaceMethod, Classify));
+        var kind = _kinds.GetOrAdd(context.InterfaceMethod, Classify);
+        var window = Window(kind);
         var started = time.GetTimestamp();
         for (var attempt = 0; ; attempt++)
         {
@@ -83,13 +85,14 @@ internal sealed partial class GrainCallRetryFilter(
             // Orleans usually hands a failed call back as a response carrying the exception, not as a throw.
             var failure = thrown?.SourceException ?? context.Response?.Exception;
             var delay = attempt < Backoff.Length ? Backoff[attempt] : LongestBackoff;
-            if (failure is null || !IsTransient(failure) || time.GetElapsedTime(started) + delay > window)
+            var retryable = failure is not null && (kind == RetryKind.Never ? IsUndelivered(failure) : IsTransient(failure));
+            if (!retryable || time.GetElapsedTime(started) + delay > window)
             {
                 thrown?.Throw();
                 return;
             }
 
-            LogRetrying(logger, context.InterfaceName, context.MethodName, attempt + 1, failure.GetType().Name);
+            LogRetrying(logger, context.InterfaceName, context.MethodName, attempt + 1, failure!.GetType().Name);
             await Task.Delay(delay, time);
         }
     }
@@ -101,9 +104,17 @@ internal sealed partial class GrainCallRetryFilter(
         or InconsistentStateException // a duplicate activation lost the ETag race and deactivated; the next one reads fresh state
         or TimeoutException; // no answer in ClientMessagingOptions.ResponseTimeout, e.g. from a silo that just died
 
+    /// <summary>
+    /// True when the call provably never ran: Orleans rejected it on the way (its activation was gone or its silo
+    /// stopping, e.g. during a rolling deploy), so even a call that must not run twice may be sent again. A
+    /// <see cref="SiloUnavailableException"/> is no such proof: it also ends calls that were running on a silo that died.
+    /// </summary>
+    internal static bool IsUndelivered(Exception exception) =>
+        exception is OrleansMessageRejectionException and not SiloUnavailableException;
+
     private TimeSpan Window(RetryKind kind) => kind switch
     {
-        RetryKind.Always => MaxWindow,
+        RetryKind.Always or RetryKind.Never => MaxWindow,
         // Stop well inside the grace window: a repeat the session grain sees after the window looks like reuse.
         RetryKind.WithinRefreshGrace => Min(MaxWindow, options.Value.Tokens.RefreshReuseGrace * 0.7),
         _ => TimeSpan.Zero,
