@@ -2,11 +2,15 @@
 # Throw-away PostgreSQL for integration tests (CI and local runs as root on Debian).
 #   .ci/postgres.sh start   -> prints the Npgsql connection string on stdout
 #   .ci/postgres.sh stop    -> stops the server and removes its data directory
+#   .ci/postgres.sh pause   -> stops the server (fast shutdown), keeping its data: an outage
+#   .ci/postgres.sh resume  -> starts a paused server again with the same data
+# AUTHCLUSTER_PG_PORT and AUTHCLUSTER_PG_STATE (where the data dir is recorded) let several servers
+# run side by side, e.g. a throw-away one that a fault test stops and starts without disturbing others.
 set -euo pipefail
 
 PORT="${AUTHCLUSTER_PG_PORT:-55432}"
 DB=authcluster
-STATE_DIR=/tmp/authcluster-pg
+STATE_DIR="${AUTHCLUSTER_PG_STATE:-/tmp/authcluster-pg}"
 DATADIR_FILE="$STATE_DIR/datadir"
 
 log() { echo "postgres.sh: $*" >&2; }
@@ -59,8 +63,7 @@ host  all all ::1/128 trust
 HBA
     chown postgres: "$datadir/pg_hba.conf" 2>/dev/null || true
     # The socket lives in the data dir so the system's /var/run/postgresql is not needed.
-    as_pg "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $datadir -c fsync=off -c max_connections=200" start >&2
+    pg_ctl_start "$bindir" "$datadir"
     as_pg "$bindir/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB"
   fi
 
@@ -82,8 +85,27 @@ stop() {
   log "stopped"
 }
 
+# The server options of start, again: a resumed server must listen exactly where it did.
+pg_ctl_start() {
+  local bindir="$1" datadir="$2"
+  as_pg "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $datadir -c fsync=off -c max_connections=200" start >&2
+}
+
+pause() {
+  [[ -f "$DATADIR_FILE" ]] || { log "not running"; exit 1; }
+  as_pg "$(find_bindir)/pg_ctl" -D "$(cat "$DATADIR_FILE")" -m fast -w stop >&2
+}
+
+resume() {
+  [[ -f "$DATADIR_FILE" ]] || { log "not running"; exit 1; }
+  pg_ctl_start "$(find_bindir)" "$(cat "$DATADIR_FILE")"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  pause) pause ;;
+  resume) resume ;;
+  *) echo "usage: $0 start|stop|pause|resume" >&2; exit 2 ;;
 esac

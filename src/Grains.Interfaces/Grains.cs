@@ -28,11 +28,15 @@ public interface IEmailIndexGrain : IGrainWithStringKey
 }
 
 /// <summary>Something that owns sessions: a registered customer or a guest.</summary>
+/// <remarks>
+/// The retry-safe methods carry a response timeout below the 5 s default, so that a call lost with a killed silo
+/// times out early enough for the API to repeat it on a survivor.
+/// </remarks>
 [Alias("AuthCluster.ISessionOwnerGrain")]
 public interface ISessionOwnerGrain : IGrainWithGuidKey
 {
     /// <summary>The owner's sessions that are still active.</summary>
-    [Alias("GetSessions")]
+    [RetrySafe, ResponseTimeout("00:00:03"), Alias("GetSessions")]
     Task<IReadOnlyList<SessionInfo>> GetSessions();
 
     /// <summary>Revokes one of the owner's sessions; false if it is not one of them.</summary>
@@ -40,7 +44,7 @@ public interface ISessionOwnerGrain : IGrainWithGuidKey
     Task<bool> RevokeSession(Guid sessionId, RevocationReason reason);
 
     /// <summary>Logout: revokes the sessions that <paramref name="scope"/> selects relative to <paramref name="currentSessionId"/>.</summary>
-    [Alias("Logout")]
+    [RetrySafe, ResponseTimeout("00:00:03"), Alias("Logout")]
     Task Logout(Guid currentSessionId, LogoutScope scope);
 }
 
@@ -75,7 +79,12 @@ public interface ICustomerGrain : ISessionOwnerGrain
 [Alias("AuthCluster.IGuestGrain")]
 public interface IGuestGrain : ISessionOwnerGrain
 {
-    [Alias("Create")]
+    /// <remarks>
+    /// Retry-safe because the caller picks a fresh guest id: a repeat either creates the guest (the first attempt
+    /// never did) or fails with <see cref="AlreadyCreatedException"/>; it never creates a second guest. The short
+    /// timeout (two writes take milliseconds) lets a call lost with its silo be retried instead of failing.
+    /// </remarks>
+    [RetrySafe, ResponseTimeout("00:00:03"), Alias("Create")]
     Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client);
 }
 
@@ -83,27 +92,36 @@ public interface IGuestGrain : ISessionOwnerGrain
 [Alias("AuthCluster.ISessionGrain")]
 public interface ISessionGrain : IGrainWithGuidKey
 {
+    // Shorter than the 5 s default: an answer from memory, or after one write, that takes this long was lost with
+    // its silo. These calls are retry-safe, so timing out early turns a dead silo into a retry, not an error.
+    private const string QuickRead = "00:00:02";
+    private const string OneWrite = "00:00:03";
+
     /// <summary>Starts the session and returns its first refresh token.</summary>
     [Alias("Start")]
     Task<SessionGrant> Start(SessionStart start);
 
     /// <summary>Rotates the refresh token (RFC 9700 §4.14), detecting reuse.</summary>
-    [Alias("Refresh")]
+    /// <remarks>
+    /// Retry-safe within the reuse grace window: the successor is derived from the presented token, so a repeat
+    /// after a rotation whose answer was lost returns the same successor, never a second one.
+    /// </remarks>
+    [RetrySafe(WithinRefreshGrace = true), ResponseTimeout(OneWrite), Alias("Refresh")]
     Task<RefreshResult> Refresh(string refreshToken, ClientContext client);
 
     /// <summary>True while the session is neither revoked nor expired: the revocation check of every validation.</summary>
-    [ReadOnly, Alias("IsActive")]
+    [ReadOnly, ResponseTimeout(QuickRead), Alias("IsActive")]
     Task<bool> IsActive();
 
     /// <summary>The session as listed to its owner; null when no longer active.</summary>
-    [ReadOnly, Alias("GetInfo")]
+    [ReadOnly, ResponseTimeout(QuickRead), Alias("GetInfo")]
     Task<SessionInfo?> GetInfo();
 
     /// <summary>What a refresh token stands for, if it is the current token of an active session.</summary>
-    [ReadOnly, Alias("Inspect")]
+    [ReadOnly, ResponseTimeout(QuickRead), Alias("Inspect")]
     Task<RefreshTokenInfo?> Inspect(string refreshToken);
 
-    [Alias("Revoke")]
+    [RetrySafe, Alias("Revoke")]
     Task Revoke(RevocationReason reason);
 }
 
@@ -161,7 +179,7 @@ public interface IPasswordResetOutboxGrain : IGrainWithIntegerKey
 public interface ISigningKeyGrain : IGrainWithStringKey
 {
     /// <summary>Rotates when due, then returns every key that is published now.</summary>
-    [Alias("GetKeyRing")]
+    [RetrySafe, Alias("GetKeyRing")]
     Task<IReadOnlyList<SigningKeyRecord>> GetKeyRing();
 }
 
@@ -169,7 +187,7 @@ public interface ISigningKeyGrain : IGrainWithStringKey
 [Alias("AuthCluster.IHealthGrain")]
 public interface IHealthGrain : IGrainWithIntegerKey
 {
-    [Alias("CheckStorage")]
+    [ReadOnly, Alias("CheckStorage")]
     Task CheckStorage();
 }
 

@@ -1,5 +1,7 @@
+using System.Data.Common;
 using AuthCluster.Silo.Hosting;
 using AuthCluster.Silo.Storage;
+using Npgsql;
 
 namespace AuthCluster.Silo;
 
@@ -11,13 +13,44 @@ public static class SiloProgram
 
         if (args is ["schema", "apply", ..])
         {
-            await DatabaseSchema.ApplyPostgreSqlAsync(StorageSettings.From(builder.Configuration).ConnectionString);
-            Console.WriteLine("Schema is up to date.");
-            return 0;
+            return await ApplySchemaAsync(StorageSettings.From(builder.Configuration).ConnectionString);
         }
 
         builder.UseOrleans(silo => silo.AddAuthSilo(builder.Configuration));
         await builder.Build().RunAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>schema apply</c>: brings the PostgreSQL database up to date and exits; safe to run again and from
+    /// several places at once. Prints where it connected but never the connection string (it may hold a password).
+    /// </summary>
+    private static async Task<int> ApplySchemaAsync(string connectionString)
+    {
+        string target;
+        try
+        {
+            var parsed = new NpgsqlConnectionStringBuilder(connectionString);
+            target = $"{parsed.Host}:{parsed.Port}/{parsed.Database}";
+        }
+        catch (ArgumentException)
+        {
+            await Console.Error.WriteLineAsync("Storage:ConnectionString is not a valid PostgreSQL connection string.");
+            return 2;
+        }
+
+        try
+        {
+            await DatabaseSchema.ApplyPostgreSqlAsync(connectionString);
+        }
+        catch (DbException exception)
+        {
+            // Npgsql's messages name hosts, users and SQL states, never passwords.
+            await Console.Error.WriteLineAsync($"Schema apply on {target} failed: {exception.Message}");
+            return 1;
+        }
+
+        Console.WriteLine($"Schema of {target} is up to date.");
         return 0;
     }
 }

@@ -34,6 +34,15 @@ public static class AuthApiExtensions
         else
         {
             builder.UseOrleansClient(client => client.AddAuthClient(cluster, StorageSettings.From(configuration)));
+
+            // The Orleans client's start blocks until it reaches a gateway (it keeps retrying); started one after
+            // the other, Kestrel would not listen meanwhile. Side by side, /health/live answers at once and
+            // /health/ready says 503 until the cluster is reachable.
+            builder.Services.Configure<HostOptions>(o =>
+            {
+                o.ServicesStartConcurrently = true;
+                o.ShutdownTimeout = cluster.ShutdownTimeout;
+            });
         }
 
         var services = builder.Services;
@@ -106,6 +115,8 @@ public static class AuthApiExtensions
         // Fail a call to a dead silo in seconds, not the default 30 s; the caller gets 503 and retries.
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        client.UseConnectionRetryFilter<ClusterConnectionRetryFilter>();
+        client.AddOutgoingGrainCallFilter<GrainCallRetryFilter>();
     }
 
     // Token responses and everything else under /v1 concern credentials: no cache may keep them.

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using AuthCluster.Grains.Interfaces;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -47,8 +48,9 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
                 return ApiErrors.Validation("body", "The request could not be read.");
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return null;
+            // AlreadyCreatedException: a retried creation whose first attempt's answer was lost; the caller starts over.
             case InconsistentStateException or TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-                or DbException or OrleansException or OperationCanceledException:
+                or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException or StorageUnavailableException:
                 LogUnavailable(logger, exception.GetType().Name, context.Request.Path);
                 return ApiErrors.Unavailable();
             default:

@@ -35,8 +35,11 @@ public sealed class AccessTokenIssuer(SigningKeyCache keys, IOptions<AuthOptions
 
     public async Task<TokenResponse> IssueAsync(SessionGrant grant)
     {
+        var ring = await keys.GetAsync();
+        // Read the clock after loading the ring: a key created by that very load signs from the grain's "now",
+        // which is later than a time taken before the call.
         var now = time.GetUtcNow();
-        var signer = (await keys.GetAsync()).SignerAt(now) ?? throw new InvalidOperationException("No signing key is active.");
+        var signer = ring.SignerAt(now) ?? throw new InvalidOperationException("No signing key is active.");
         var settings = options.Value;
 
         // Never outlive the session: an access token past the session's end would outlast its revocation check.

@@ -76,6 +76,7 @@ public sealed partial class SigningKeyCache(
     ILogger<SigningKeyCache> logger) : BackgroundService
 {
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private volatile KeyRingSnapshot _snapshot = KeyRingSnapshot.Empty;
 
@@ -112,20 +113,30 @@ public sealed partial class SigningKeyCache(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(RefreshInterval, time);
-        do
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var next = RefreshInterval;
             try
             {
                 await RefreshAsync();
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                // Keep serving with the ring we have; the next tick retries.
+                // Keep serving with the ring we have. Try again soon, not in a minute: in Client mode the first
+                // load usually fails because the cluster is not reachable yet.
                 LogRefreshFailed(logger, exception.GetType().Name);
+                next = RetryInterval;
+            }
+
+            try
+            {
+                await Task.Delay(next, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     public override void Dispose()

@@ -22,7 +22,8 @@ public sealed class GuestGrain(
     {
         if (State.RecordExists)
         {
-            throw new InvalidOperationException("A guest id is never reused.");
+            // Only a repeated call can get here (callers pick a fresh id): its first attempt already created the guest.
+            throw new AlreadyCreatedException("A guest id is never reused.");
         }
 
         State.State.ShopId = shopId;

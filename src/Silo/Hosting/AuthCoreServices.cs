@@ -4,6 +4,7 @@ using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 
 namespace AuthCluster.Silo.Hosting;
 
@@ -16,6 +17,11 @@ public static class AuthCoreServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IPasswordHasher, BcryptPasswordHasher>();
+
+        // A grain that cannot activate because the database is down fails with the driver's exception, which
+        // Orleans only serializes for allow-listed namespaces; without this, the caller would get a codec error
+        // (a 500) instead of a storage failure (a 503). Silos and API nodes both need the entry.
+        services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         services.TryAddSingleton(sp => LoadKeyEncryption(
             sp.GetRequiredService<IOptions<AuthOptions>>().Value,
             sp.GetRequiredService<IHostEnvironment>(),

@@ -23,6 +23,10 @@ public static class AuthSiloExtensions
             o.ServiceId = cluster.ServiceId;
         });
 
+        // SIGTERM stops the host; Orleans then deactivates every grain (state is already written on every change)
+        // and marks the silo dead in the membership table, so survivors take over without waiting for detection.
+        silo.Services.Configure<HostOptions>(o => o.ShutdownTimeout = cluster.ShutdownTimeout);
+
         if (cluster.UsesAdoNetClustering)
         {
             silo.UseAdoNetClustering(o =>
@@ -40,6 +44,7 @@ public static class AuthSiloExtensions
         }
 
         silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
         if (storage.IsPostgreSql)
         {
             silo.AddAdoNetGrainStorage(StorageNames.Auth, o =>

@@ -48,6 +48,12 @@ public sealed class ClusterSettings
     public int GatewayPort { get; set; } = 30000;
     public string? AdvertisedIP { get; set; }
 
+    /// <summary>
+    /// How long a stopping node may take to hand its grains over and leave the membership table. Below
+    /// Kubernetes' default <c>terminationGracePeriodSeconds</c> (30 s), so the pod is never killed mid-handover.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
     public bool IsEmbedded => Mode.Equals("Embedded", StringComparison.OrdinalIgnoreCase);
     public bool UsesAdoNetClustering => Clustering.Equals("AdoNet", StringComparison.OrdinalIgnoreCase);
 
