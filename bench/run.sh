@@ -23,10 +23,12 @@ Auth__Clients__0__Secret=bench-secret-0123456789 \
 Auth__Clients__0__ShopIds__0=1 \
 Auth__Passwords__BcryptCost=$cost \
 RateLimiting__PermitLimit=1000000 \
+Email__Provider=Pickup Email__PickupDirectory="$data/mail" Email__From=bench@example.com \
 dotnet src/Api/bin/Release/net10.0/AuthCluster.Api.dll >"$data/api.log" 2>&1 &
 api_pid=$!
 
 for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 1; done
+curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "the API did not become ready:"; tail -20 "$data/api.log"; exit 1; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "bcrypt cost $cost, ${seconds}s per scenario, load generator on the same machine"

@@ -6,6 +6,7 @@ using AuthCluster.Silo.Email;
 using Microsoft.Extensions.Options;
 using AuthCluster.Silo.Storage;
 using Orleans.Configuration;
+using Orleans.Storage;
 
 namespace AuthCluster.Silo.Hosting;
 
@@ -61,11 +62,14 @@ public static class AuthSiloExtensions
         else if (storage.IsSqlite)
         {
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new SqliteSchemaInitializer(storage.ConnectionString));
-            silo.AddAdoNetGrainStorage(StorageNames.Auth, o =>
+            const string sqliteStorage = StorageNames.Auth + "-sqlite";
+            silo.AddAdoNetGrainStorage(sqliteStorage, o =>
             {
                 o.Invariant = "System.Data.SQLite";
                 o.ConnectionString = storage.ConnectionString;
             });
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Auth, (services, _) =>
+                new SingleWriterGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(sqliteStorage)));
 
             // SQLite serves persistence only; a single node keeps its few reminders in memory.
             silo.UseInMemoryReminderService();
