@@ -53,6 +53,11 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
                 or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException or StorageUnavailableException:
                 LogUnavailable(logger, exception.GetType().Name, context.Request.Path);
                 return ApiErrors.Unavailable();
+            // An Orleans client that has not reached the cluster yet has no grain manifest, so resolving any grain
+            // fails with an ArgumentException from Orleans itself: the cluster cannot serve yet, not a bug.
+            case ArgumentException when exception.Source?.StartsWith("Orleans", StringComparison.Ordinal) == true:
+                LogUnavailable(logger, exception.GetType().Name, context.Request.Path);
+                return ApiErrors.Unavailable();
             default:
                 LogUnexpected(logger, exception, context.Request.Path);
                 return ApiErrors.Internal();

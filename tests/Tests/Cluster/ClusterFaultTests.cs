@@ -261,6 +261,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
                 await Task.Delay(500);
             }
 
+            using var beforeCluster = await http.SendAsync(MixedLoad.Client(HttpMethod.Post, "/v1/auth/login",
+                new { email = TestApi.UniqueEmail("early"), password = TestApi.GoodPassword, shop_id = ProcessCluster.ShopId }));
             var aliveWithoutCluster = !api.Process.HasExited;
             cluster.StartSilo();
             await cluster.WaitReadyAsync(api, TimeSpan.FromSeconds(60));
@@ -269,6 +271,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 
             // Assert
             Assert.All(notReady, status => Assert.Equal(HttpStatusCode.ServiceUnavailable, status));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, beforeCluster.StatusCode); // not a 500: the cluster is not there yet
             Assert.True(aliveWithoutCluster);
             Assert.Equal(1, load.AccountCount);
             Assert.Empty(load.Violations);
