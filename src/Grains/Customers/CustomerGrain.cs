@@ -8,10 +8,6 @@ namespace AuthCluster.Grains.Customers;
 
 public sealed class CustomerState : SessionOwnerState
 {
-    public string FirstName { get; set; } = "";
-    public string LastName { get; set; } = "";
-    public string Email { get; set; } = "";
-    public string? Gender { get; set; }
     public string PasswordHash { get; set; } = "";
 
     /// <summary>Key (digest) of the one reset hash that is valid now; a newer request or any password change replaces or clears it.</summary>
@@ -37,12 +33,7 @@ public sealed partial class CustomerGrain(
             throw new InvalidOperationException("A customer id is never reused.");
         }
 
-        State.State.ShopId = shopId;
-        State.State.CreatedAt = time.GetUtcNow();
-        State.State.FirstName = profile.FirstName;
-        State.State.LastName = profile.LastName;
-        State.State.Email = profile.Email.Trim();
-        State.State.Gender = profile.Gender;
+        Initialize(shopId, profile, time.GetUtcNow());
         State.State.PasswordHash = await hasher.HashAsync(password);
         return await StartSessionAndSaveAsync(client);
     }

@@ -3,13 +3,8 @@ using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Customers;
 
-public sealed class GuestState : SessionOwnerState
-{
-    public string FirstName { get; set; } = "";
-    public string LastName { get; set; } = "";
-    public string Email { get; set; } = "";
-    public string? Gender { get; set; }
-}
+/// <summary>A guest has nothing beyond an owner's profile and sessions (no password, no reset).</summary>
+public sealed class GuestState : SessionOwnerState;
 
 public sealed class GuestGrain(
     [PersistentState("guest", StorageNames.Auth)] IPersistentState<GuestState> state,
@@ -26,12 +21,7 @@ public sealed class GuestGrain(
             throw new AlreadyCreatedException("A guest id is never reused.");
         }
 
-        State.State.ShopId = shopId;
-        State.State.CreatedAt = time.GetUtcNow();
-        State.State.FirstName = profile.FirstName;
-        State.State.LastName = profile.LastName;
-        State.State.Email = profile.Email.Trim();
-        State.State.Gender = profile.Gender;
+        Initialize(shopId, profile, time.GetUtcNow());
         return await StartSessionAndSaveAsync(client);
     }
 }

@@ -3,11 +3,15 @@ using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Customers;
 
-/// <summary>What every session owner stores: its shop and the ids of its sessions, oldest first.</summary>
+/// <summary>What every session owner stores: its shop, its profile and the ids of its sessions, oldest first.</summary>
 public abstract class SessionOwnerState
 {
     public long ShopId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    public string FirstName { get; set; } = "";
+    public string LastName { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string? Gender { get; set; }
     public List<Guid> Sessions { get; set; } = [];
 }
 
@@ -56,6 +60,17 @@ public abstract class SessionOwnerGrain<TState>(
             _ => throw new ArgumentOutOfRangeException(nameof(scope)),
         };
         return RevokeAsync(selected, RevocationReason.Logout);
+    }
+
+    /// <summary>Records who the owner is, when it is created. Does not write.</summary>
+    protected void Initialize(long shopId, Profile profile, DateTimeOffset createdAt)
+    {
+        state.State.ShopId = shopId;
+        state.State.CreatedAt = createdAt;
+        state.State.FirstName = profile.FirstName;
+        state.State.LastName = profile.LastName;
+        state.State.Email = profile.Email.Trim();
+        state.State.Gender = profile.Gender;
     }
 
     /// <summary>
