@@ -44,37 +44,16 @@ public sealed class JsonBody
         }
     }
 
-    public string? OptionalString(string field)
-    {
-        if (!TryGet(field, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            AddError(field, "Must be a string.");
-            return null;
-        }
-
-        return value.GetString();
-    }
+    public string? OptionalString(string field) => ReadString(field, required: false);
 
     public string RequiredString(string field, int maxLength)
     {
-        if (!TryGet(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        var text = ReadString(field, required: true);
+        if (text is null)
         {
-            AddError(field, "Is required.");
             return "";
         }
 
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            AddError(field, "Must be a string.");
-            return "";
-        }
-
-        var text = value.GetString()!;
         if (string.IsNullOrWhiteSpace(text))
         {
             AddError(field, "Must not be empty.");
@@ -122,22 +101,15 @@ public sealed class JsonBody
         return password;
     }
 
-    /// <summary>A password presented at login: any non-empty string up to the maximum length.</summary>
+    /// <summary>A password presented at login: any non-empty string up to the maximum length (spaces count).</summary>
     public string PresentedPassword(string field = "password")
     {
-        if (!TryGet(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        var password = ReadString(field, required: true);
+        if (password is null)
         {
-            AddError(field, "Is required.");
             return "";
         }
 
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            AddError(field, "Must be a string.");
-            return "";
-        }
-
-        var password = value.GetString()!;
         if (password.Length == 0)
         {
             AddError(field, "Is required.");
@@ -190,6 +162,28 @@ public sealed class JsonBody
 
     public void AddError(string field, string message) =>
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+
+    /// <summary>The field's string value; null (with an error where one is due) when absent, null or not a string.</summary>
+    private string? ReadString(string field, bool required)
+    {
+        if (!TryGet(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                AddError(field, "Is required.");
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            AddError(field, "Must be a string.");
+            return null;
+        }
+
+        return value.GetString();
+    }
 
     private bool TryGet(string field, out JsonElement value)
     {
