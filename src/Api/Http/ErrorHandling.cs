@@ -48,14 +48,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
                 return ApiErrors.Validation("body", "The request could not be read.");
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
                 return null;
-            // AlreadyCreatedException: a retried creation whose first attempt's answer was lost; the caller starts over.
-            case InconsistentStateException or TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-                or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException or StorageUnavailableException:
-                LogUnavailable(logger, exception.GetType().Name, context.Request.Path);
-                return ApiErrors.Unavailable();
-            // An Orleans client that has not reached the cluster yet has no grain manifest, so resolving any grain
-            // fails with an ArgumentException from Orleans itself: the cluster cannot serve yet, not a bug.
-            case ArgumentException when exception.Source?.StartsWith("Orleans", StringComparison.Ordinal) == true:
+            case var _ when IsUnavailable(exception):
                 LogUnavailable(logger, exception.GetType().Name, context.Request.Path);
                 return ApiErrors.Unavailable();
             default:
@@ -63,6 +56,15 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
                 return ApiErrors.Internal();
         }
     }
+
+    /// <summary>Failures of the cluster or its storage, not of the request: the caller may retry later.</summary>
+    private static bool IsUnavailable(Exception exception) => exception
+        // AlreadyCreatedException: a retried creation whose first attempt's answer was lost; the caller starts over.
+        is InconsistentStateException or TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
+            or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException or StorageUnavailableException
+        // An Orleans client that has not reached the cluster yet has no grain manifest, so resolving any grain
+        // fails with an ArgumentException from Orleans itself: the cluster cannot serve yet, not a bug.
+        || (exception is ArgumentException && exception.Source?.StartsWith("Orleans", StringComparison.Ordinal) == true);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster or storage unavailable ({ExceptionType}) serving {Path}")]
     private static partial void LogUnavailable(ILogger logger, string exceptionType, PathString path);
