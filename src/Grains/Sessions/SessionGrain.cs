@@ -43,13 +43,13 @@ public sealed partial class SessionGrain(
     public async Task<RefreshResult> Refresh(string refreshToken, ClientContext client)
     {
         // A token of another client is not this client's grant (RFC 6749 §10.4); it says nothing about theft.
-        if (!IsActiveAt(time.GetUtcNow()) || client.ClientId != Session.ClientId
+        var now = time.GetUtcNow();
+        if (!IsActiveAt(now) || client.ClientId != Session.ClientId
             || !RefreshTokens.TryParse(refreshToken, out _, out var secret))
         {
             return RefreshResult.Invalid;
         }
 
-        var now = time.GetUtcNow();
         if (RefreshTokens.Matches(secret, Session.CurrentDigest))
         {
             var successor = RefreshTokens.Successor(Session.RotationKey, secret);
