@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+
+namespace AuthCluster.Grains.Passwords;
+
+/// <summary>
+/// What an imported hash may cost. Each bound keeps one verification near or under a second of one core on
+/// the reference machine (2 cores, measured 2026: PBKDF2-HMAC-SHA256 ≈ 0.5 s and -SHA512 ≈ 1.1 s per million
+/// iterations, bcrypt cost 11 ≈ 136 ms and doubling per step) while admitting what current libraries write by
+/// default (Django 6: 1,200,000 × SHA-256; Identity v3: 100,000 × SHA-512; bcrypt 10–12; argon2id 64 MiB × 3).
+/// The lower bounds are below anything a real hasher has written; values under them are damaged or forged.
+/// </summary>
+public static class ImportedHashLimits
+{
+    /// <summary>Longer than any accepted format can be with the bounds below.</summary>
+    public const int MaxValueLength = 512;
+
+    public const int MinBcryptCost = 4;
+    public const int MaxBcryptCost = 14;
+
+    public const int MinPbkdf2Iterations = 1_000;
+
+    /// <summary>Salts are not secret and cost nothing to hash; the bound only keeps values sane.</summary>
+    public const int MaxSaltBytes = 64;
+    public const int MinHashBytes = 16;
+    public const int MaxHashBytes = 64;
+
+    public const int MaxArgon2MemoryKiB = 256 * 1024;
+    public const int MaxArgon2Iterations = 16;
+    public const int MaxArgon2Parallelism = 16;
+
+    /// <summary>Bound on memory × passes in KiB: 256 MiB × 2, 128 MiB × 4 or 64 MiB × 8.</summary>
+    public const long MaxArgon2Work = 512L * 1024;
+
+    /// <summary>
+    /// Bound on PBKDF2 work: iterations times output blocks (a key longer than the digest is derived block by
+    /// block, each costing the full iteration count). SHA-512 costs about twice SHA-1 or SHA-256 per iteration.
+    /// </summary>
+    public static long MaxPbkdf2Work(HashAlgorithmName prf) => prf == HashAlgorithmName.SHA512 ? 1_500_000 : 3_000_000;
+}
