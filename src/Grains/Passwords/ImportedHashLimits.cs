@@ -3,11 +3,12 @@ using System.Security.Cryptography;
 namespace AuthCluster.Grains.Passwords;
 
 /// <summary>
-/// What an imported hash may cost. Each bound keeps one verification near or under a second of one core on
-/// the reference machine (2 cores, measured 2026: PBKDF2-HMAC-SHA256 ≈ 0.5 s and -SHA512 ≈ 1.1 s per million
-/// iterations, bcrypt cost 11 ≈ 136 ms and doubling per step) while admitting what current libraries write by
-/// default (Django 6: 1,200,000 × SHA-256; Identity v3: 100,000 × SHA-512; bcrypt 10–12; argon2id 64 MiB × 3).
-/// The lower bounds are below anything a real hasher has written; values under them are damaged or forged.
+/// What an imported hash may cost. The bounds admit what current libraries write by default (Django 6:
+/// 1,200,000 × SHA-256; Identity v3: 100,000 × SHA-512; bcrypt 10–13; argon2id up to PHP's 64 MiB × 4) and
+/// keep one verification to about one or two seconds of a core on the 2-core reference machine (measured:
+/// PBKDF2 ≈ 0.5 s per million iterations of SHA-1 or SHA-256 and ≈ 1 s of SHA-512; bcrypt cost 11 ≈ 136 ms,
+/// doubling per step; managed argon2id 64 MiB × 3 ≈ 0.8 s), so a hostile import file cannot make a login
+/// take minutes. The lower bounds are below anything a real hasher has written: such values are damaged or forged.
 /// </summary>
 public static class ImportedHashLimits
 {
@@ -19,7 +20,7 @@ public static class ImportedHashLimits
 
     public const int MinPbkdf2Iterations = 1_000;
 
-    /// <summary>Salts are not secret and cost nothing to hash; the bound only keeps values sane.</summary>
+    /// <summary>Salt length adds no work; the bound only keeps values sane.</summary>
     public const int MaxSaltBytes = 64;
     public const int MinHashBytes = 16;
     public const int MaxHashBytes = 64;

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 
@@ -29,7 +28,6 @@ internal static class Pbkdf2
 
     // SHA-1 is what these legacy formats were written with; verifying them is the whole point of the import,
     // and the hash is replaced by AuthCluster's own scheme at the first successful login.
-    [SuppressMessage("Security", "CA5379:Ensure key derivation function algorithm is sufficiently strong", Justification = "Verifies existing legacy hashes only.")]
     public static bool Verify(string password, ReadOnlySpan<byte> salt, int iterations, HashAlgorithmName prf, ReadOnlySpan<byte> expected)
     {
         var actual = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, prf, expected.Length);

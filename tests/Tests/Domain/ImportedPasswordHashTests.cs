@@ -192,6 +192,16 @@ public sealed class ImportedPasswordHashTests
     public void TryParse_OverlongValue_GivesReason() =>
         AssertRejected("pbkdf2_sha256$260000$" + new string('a', 600) + "$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=", "at most");
 
+    [Theory]
+    // Parameters current libraries write by default must be accepted (parsing only; nothing is hashed here).
+    [InlineData("$argon2id$v=19$m=65536,t=4,p=1$c2FsdHlzYWx0MTZieXRlcw$wyb8TboTQqZ52QZ391eGpJlNc2kcoiFWweuJnX5Uz4Q")] // PHP
+    [InlineData("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHlzYWx0MTZieXRlcw$wyb8TboTQqZ52QZ391eGpJlNc2kcoiFWweuJnX5Uz4Q")] // argon2-cffi, node-argon2
+    [InlineData("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHlzYWx0MTZieXRlcw$wyb8TboTQqZ52QZ391eGpJlNc2kcoiFWweuJnX5Uz4Q")] // OWASP, RustCrypto
+    [InlineData("pbkdf2_sha256$1200000$seasalt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=")] // Django 6.0
+    [InlineData("$2b$13$If6bvum7DFjUnE9p2uDeDu0YHzrHM6tf.iqN8.yx.jNN1ILEf7h0i")]
+    public void TryParse_CommonLibraryDefaults_Accepted(string value) =>
+        Assert.True(ImportedPasswordHash.TryParse(value, out _, out var reason), reason);
+
     // --- stored form --------------------------------------------------------------------------------------
 
     [Theory]
