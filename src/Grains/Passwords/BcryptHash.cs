@@ -27,7 +27,8 @@ internal sealed class BcryptHash : ImportedPasswordHash
     {
         // Hashing with the stored salt and comparing only the hash part, in constant time, keeps the comparison
         // independent of how the salt's last character was encoded.
-        var computed = BCrypt.Net.BCrypt.HashPassword(password, Value[..SaltEnd]);
+        // BCrypt.Net's encoder throws on unpaired surrogates; replace them as the other verifiers' UTF-8 does.
+        var computed = BCrypt.Net.BCrypt.HashPassword(Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(password)), Value[..SaltEnd]);
         return CryptographicOperations.FixedTimeEquals(
             Encoding.ASCII.GetBytes(computed[SaltEnd..]),
             Encoding.ASCII.GetBytes(Value[SaltEnd..]));

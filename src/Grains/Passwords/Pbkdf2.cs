@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace AuthCluster.Grains.Passwords;
 
@@ -30,8 +31,18 @@ internal static class Pbkdf2
     // and the hash is replaced by AuthCluster's own scheme at the first successful login.
     public static bool Verify(string password, ReadOnlySpan<byte> salt, int iterations, HashAlgorithmName prf, ReadOnlySpan<byte> expected)
     {
-        var actual = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, prf, expected.Length);
-        return CryptographicOperations.FixedTimeEquals(actual, expected);
+        // Encoding.UTF8 replaces unpaired surrogates as Identity's KeyDerivation does, where the string overload
+        // of Pbkdf2 would throw.
+        var passwordBytes = Encoding.UTF8.GetBytes(password);
+        try
+        {
+            var actual = Rfc2898DeriveBytes.Pbkdf2(passwordBytes, salt, iterations, prf, expected.Length);
+            return CryptographicOperations.FixedTimeEquals(actual, expected);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(passwordBytes);
+        }
     }
 
     public static int DigestBytes(HashAlgorithmName prf) =>

@@ -239,6 +239,18 @@ public sealed class ImportedPasswordHashTests
         Assert.Equal("DjangoPbkdf2", hash.ToString());
     }
 
+    [Theory]
+    [InlineData("$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a")]
+    [InlineData("AAABAgMEBQYHCAkKCwwNDg+ukCEMDf0yyQ29NYubggHIVY0sdEUfdyeM+E1LtH1uJg==")]
+    [InlineData("pbkdf2_sha256$260000$seasalt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=")]
+    [InlineData("$argon2id$v=19$m=4096,t=2,p=1$c2FsdHlzYWx0MTZieXRlcw$wyb8TboTQqZ52QZ391eGpJlNc2kcoiFWweuJnX5Uz4Q")]
+    public void Verify_PasswordWithUnpairedSurrogate_ReturnsFalseWithoutThrowing(string value)
+    {
+        Assert.True(ImportedPasswordHash.TryParse(value, out var hash, out _));
+
+        Assert.False(hash.Verify("pass\ud800word"));
+    }
+
     private static ImportedPasswordHash AssertVerifies(string value, ImportedHashKind kind, string password)
     {
         Assert.True(ImportedPasswordHash.TryParse(value, out var hash, out var reason), reason);
