@@ -58,13 +58,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
     }
 
     /// <summary>Failures of the cluster or its storage, not of the request: the caller may retry later.</summary>
-    private static bool IsUnavailable(Exception exception) => exception
-        // AlreadyCreatedException: a retried creation whose first attempt's answer was lost; the caller starts over.
-        is InconsistentStateException or TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-            or DbException or OrleansException or OperationCanceledException or AlreadyCreatedException or StorageUnavailableException
-        // An Orleans client that has not reached the cluster yet has no grain manifest, so resolving any grain
-        // fails with an ArgumentException from Orleans itself: the cluster cannot serve yet, not a bug.
-        || (exception is ArgumentException && exception.Source?.StartsWith("Orleans", StringComparison.Ordinal) == true);
+    private static bool IsUnavailable(Exception exception) => FailurePolicy.Classify(exception) != FailureKind.Bug;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster or storage unavailable ({ExceptionType}) serving {Path}")]
     private static partial void LogUnavailable(ILogger logger, string exceptionType, PathString path);

@@ -18,6 +18,7 @@ public sealed class GuestGrain(
         if (State.RecordExists)
         {
             // Only a repeated call can get here (callers pick a fresh id): its first attempt already created the guest.
+            // The failure policy calls this unavailable, not a bug: the API answers 503 and the shop starts over.
             throw new AlreadyCreatedException("A guest id is never reused.");
         }
 

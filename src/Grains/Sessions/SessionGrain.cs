@@ -5,6 +5,12 @@ using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Sessions;
 
+/// <summary>
+/// A refresh-token family. Every change is written before the call returns; a write that fails (an ETag lost to a
+/// duplicate activation, or the database) deactivates this activation and fails the call, so no token is issued from
+/// state that was never stored. The caller sees a failure that <see cref="FailurePolicy"/> classes transient (ETag)
+/// or unavailable (database); the API repeats only the former, and only for this grain's retry-safe methods.
+/// </summary>
 public sealed partial class SessionGrain(
     [PersistentState("session", StorageNames.Auth)] IPersistentState<SessionState> state,
     IOptions<AuthOptions> options,

@@ -1,13 +1,13 @@
-using System.Data.Common;
 using AuthCluster.Grains.Interfaces;
 using Microsoft.Extensions.Logging;
 
 namespace AuthCluster.Silo.Hosting;
 
 /// <summary>
-/// Turns a database failure inside a grain call into <see cref="StorageUnavailableException"/>, which callers on
-/// other nodes can deserialize and the API answers with <c>503</c>; the driver's exception stays in this silo's log.
-/// ETag conflicts (<c>InconsistentStateException</c>) pass unchanged: they mean something else to the caller.
+/// Turns a database failure inside a grain call (<see cref="FailurePolicy.IsDatabaseFailure"/>) into
+/// <see cref="StorageUnavailableException"/>, which callers on other nodes can deserialize and the API answers with
+/// <c>503</c>; the driver's exception stays in this silo's log. ETag conflicts (<c>InconsistentStateException</c>)
+/// pass unchanged: the policy calls them transient, and the API repeats a retry-safe call after one.
 /// </summary>
 internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter> logger) : IIncomingGrainCallFilter
 {
@@ -17,24 +17,11 @@ internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter>
         {
             await context.Invoke();
         }
-        catch (Exception exception) when (FindDbException(exception) is { } database)
+        catch (Exception exception) when (FailurePolicy.IsDatabaseFailure(exception))
         {
-            LogStorageFailure(logger, database, context.InterfaceName, context.MethodName);
+            LogStorageFailure(logger, exception, context.InterfaceName, context.MethodName);
             throw new StorageUnavailableException();
         }
-    }
-
-    private static DbException? FindDbException(Exception? exception)
-    {
-        for (; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is DbException database)
-            {
-                return database;
-            }
-        }
-
-        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Grain storage failed during {Interface}.{Method}; answering StorageUnavailable")]
