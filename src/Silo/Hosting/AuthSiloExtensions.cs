@@ -1,10 +1,13 @@
 using System.Net;
 using AuthCluster.Grains;
+using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Hosting;
 using AuthCluster.Grains.Maintenance;
 using AuthCluster.Silo.Email;
-using Microsoft.Extensions.Options;
 using AuthCluster.Silo.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
 
@@ -12,8 +15,19 @@ namespace AuthCluster.Silo.Hosting;
 
 public static class AuthSiloExtensions
 {
+    /// <summary>
+    /// Hosts a silo in this process, configured from the <c>Cluster</c>, <c>Storage</c>, <c>Auth</c> and
+    /// <c>Email</c> sections. The silo program calls it, and so does the API in <c>Embedded</c> mode: this is the
+    /// API's only way into the grain implementation, which it otherwise reaches through grain interfaces alone.
+    /// </summary>
+    public static IHostApplicationBuilder UseAuthSilo(this IHostApplicationBuilder builder)
+    {
+        builder.UseOrleans(silo => silo.AddAuthSilo(builder.Configuration));
+        return builder;
+    }
+
     /// <summary>Configures a silo from the <c>Cluster</c> and <c>Storage</c> sections: clustering, grain storage, reminders.</summary>
-    public static ISiloBuilder AddAuthSilo(this ISiloBuilder silo, IConfiguration configuration)
+    internal static ISiloBuilder AddAuthSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = ClusterSettings.From(configuration);
         var storage = StorageSettings.From(configuration);
@@ -85,6 +99,7 @@ public static class AuthSiloExtensions
         }
 
         silo.Services.AddAuthCore(configuration);
+        silo.Services.TryAddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         silo.Services.AddAuthEmail();
         silo.Services.AddSingleton<IExpiredStateStore>(sp => storage.IsMemory
             ? new NoExpiredStateStore()

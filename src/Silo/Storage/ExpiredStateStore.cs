@@ -1,6 +1,6 @@
 using System.Data.Common;
 using AuthCluster.Grains.Maintenance;
-using AuthCluster.Silo.Hosting;
+using AuthCluster.Grains.Interfaces.Hosting;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Orleans.Configuration;

@@ -1,5 +1,5 @@
 using AuthCluster.Api.Clients;
-using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Email;
 using AuthCluster.Silo.Email;
 
