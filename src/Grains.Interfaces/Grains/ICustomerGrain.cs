@@ -22,8 +22,9 @@ public interface ICustomerGrain : ISessionOwnerGrain
     Task StartPasswordReset(PasswordResetRequest request);
 
     /// <summary>
-    /// Sets the new password when <paramref name="hashKey"/> is the current, unexpired reset hash; revokes every
-    /// session and starts a new one. Non-reentrant, so of two concurrent uses of one hash exactly one wins.
+    /// Sets the new password when <paramref name="hashKey"/> is the current reset hash (no newer request or password
+    /// change replaced it); revokes every session and starts a new one. Non-reentrant, so of two concurrent uses of
+    /// one hash exactly one wins. Called by the reset grain, which has checked that the hash is live.
     /// </summary>
     [Alias("CompletePasswordReset")]
     Task<PasswordResetResult> CompletePasswordReset(string hashKey, string password, ClientContext client);

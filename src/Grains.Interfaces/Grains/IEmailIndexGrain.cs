@@ -20,7 +20,10 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     [Alias("RequestPasswordReset")]
     Task RequestPasswordReset(PasswordResetRequest request);
 
-    /// <summary>Sets the new password if <paramref name="hashKey"/> is the customer's current reset hash, and clears the login throttle.</summary>
-    [Alias("CompletePasswordReset")]
-    Task<PasswordResetResult> CompletePasswordReset(Guid customerId, string hashKey, string password, ClientContext client);
+    /// <summary>
+    /// Forgets the failed logins: the owner proved control of the mailbox by completing a password reset, so an
+    /// attacker's guesses must not keep them out. Called by the reset grain.
+    /// </summary>
+    [Alias("ClearLoginThrottle")]
+    Task ClearLoginThrottle();
 }

@@ -2,7 +2,8 @@ namespace AuthCluster.Grains.Interfaces;
 
 /// <summary>
 /// Deletes state that can no longer matter (expired or long-revoked sessions, guests past any session's
-/// lifetime, throttle rows of emails without an account) on a reminder, so storage does not grow for ever.
+/// lifetime, throttle rows of emails without an account, expired reset hashes) on a reminder, so storage does
+/// not grow for ever.
 /// </summary>
 [Alias("AuthCluster.IJanitorGrain")]
 public interface IJanitorGrain : IGrainWithIntegerKey

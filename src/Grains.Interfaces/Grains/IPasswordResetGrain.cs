@@ -3,8 +3,9 @@ using Orleans.Concurrency;
 namespace AuthCluster.Grains.Interfaces;
 
 /// <summary>
-/// One emailed reset hash, keyed by the hex SHA-256 digest of the hash (<c>ResetHashes.Key</c>). Persists the
-/// pending email and delivers it, retrying until delivered or the hash expires; answers who the hash belongs to.
+/// One emailed reset hash, keyed by the hex SHA-256 digest of the hash (<see cref="Formats.ResetHashes"/>). Owns the
+/// reset: persists the pending email and delivers it, retrying until delivered or the hash expires, holds the
+/// hash's expiry, and completes the reset when the hash comes back.
 /// </summary>
 [Alias("AuthCluster.IPasswordResetGrain")]
 public interface IPasswordResetGrain : IGrainWithStringKey
@@ -13,9 +14,17 @@ public interface IPasswordResetGrain : IGrainWithStringKey
     [Alias("Create")]
     Task Create(PasswordResetDelivery delivery);
 
-    /// <summary>The owner of the hash while it is live and unused; null otherwise.</summary>
-    [AlwaysInterleave, Alias("Lookup")]
-    Task<PasswordResetTicket?> Lookup();
+    /// <summary>
+    /// Completes the reset when the hash is live and was issued for <paramref name="shopId"/>: the customer sets the
+    /// new password, revokes every session and starts a new one (of two concurrent uses exactly one wins there);
+    /// then the hash is retired and the customer's failed-login throttle cleared.
+    /// </summary>
+    /// <remarks>
+    /// Interleaves, so that it never waits behind a delivery attempt in flight (which may take as long as the
+    /// provider's timeout); it only reads this grain's state, and leaves every change to one-way calls.
+    /// </remarks>
+    [AlwaysInterleave, Alias("Complete")]
+    Task<PasswordResetResult> Complete(long shopId, string password, ClientContext client);
 
     /// <summary>Attempts delivery if it is due, or forgets the hash once it has expired. Idempotent.</summary>
     [OneWay, Alias("Drive")]

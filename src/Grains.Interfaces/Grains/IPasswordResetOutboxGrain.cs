@@ -3,23 +3,21 @@ using Orleans.Concurrency;
 namespace AuthCluster.Grains.Interfaces;
 
 /// <summary>
-/// The live reset hashes (singleton, key 0): re-drives their delivery after a restart and from a reminder,
-/// so that a pending email survives in-memory reminders being lost and is eventually cleaned up.
+/// The reset hashes whose email has not gone out yet (singleton, key 0): re-drives their delivery after a restart
+/// and from a reminder, so that a pending email survives in-memory reminders being lost and is given up once its
+/// hash expires. Holds keys only: the expiry belongs to the reset grain.
 /// </summary>
 [Alias("AuthCluster.IPasswordResetOutboxGrain")]
 public interface IPasswordResetOutboxGrain : IGrainWithIntegerKey
 {
-    [Alias("Add")]
-    Task Add(string resetKey, DateTimeOffset expiresAt);
+    [Alias("AddPending")]
+    Task AddPending(string resetKey);
 
+    /// <summary>The reset needs no more driving: its email went out, or it was used, superseded, expired or given up.</summary>
     [OneWay, Alias("Remove")]
     Task Remove(string resetKey);
 
-    /// <summary>The email went out: from now on the reset needs driving only once, to be cleaned up after expiry.</summary>
-    [OneWay, Alias("MarkDelivered")]
-    Task MarkDelivered(string resetKey);
-
-    /// <summary>Ensures the reminder is registered and drives every live reset once; called when a silo starts.</summary>
+    /// <summary>Ensures the reminder is registered and drives every pending reset once; called when a silo starts.</summary>
     [Alias("Resume")]
     Task Resume();
 }

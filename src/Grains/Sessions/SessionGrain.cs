@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace AuthCluster.Grains.Sessions;
 
 public sealed partial class SessionGrain(
-    [PersistentState("session", StorageNames.Auth)] IPersistentState<SessionState> state,
+    [PersistentState(SessionState.StateName, StorageNames.Auth)] IPersistentState<SessionState> state,
     IOptions<AuthOptions> options,
     TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain

@@ -9,6 +9,7 @@ using AuthCluster.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace AuthCluster.Silo.Hosting;
@@ -103,7 +104,8 @@ public static class AuthSiloExtensions
         silo.Services.AddAuthEmail();
         silo.Services.AddSingleton<IExpiredStateStore>(sp => storage.IsMemory
             ? new NoExpiredStateStore()
-            : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>()));
+            : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>(),
+                ExpiryFields.From(sp.GetRequiredService<IOptions<SystemTextJsonGrainStorageSerializerOptions>>().Value.JsonSerializerOptions)));
         silo.AddStartupTask((services, _) => services.GetRequiredService<IGrainFactory>().GetGrain<IJanitorGrain>(0).Start());
         return silo;
     }
