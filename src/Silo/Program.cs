@@ -1,4 +1,5 @@
 using System.Data.Common;
+using AuthCluster.Grains.Interfaces.Hosting;
 using AuthCluster.Silo.Hosting;
 using AuthCluster.Silo.Storage;
 using Npgsql;
@@ -16,7 +17,7 @@ public static class SiloProgram
             return await ApplySchemaAsync(StorageSettings.From(builder.Configuration).ConnectionString);
         }
 
-        builder.UseOrleans(silo => silo.AddAuthSilo(builder.Configuration));
+        builder.UseAuthSilo();
         await builder.Build().RunAsync();
         return 0;
     }

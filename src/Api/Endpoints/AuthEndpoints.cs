@@ -2,8 +2,8 @@ using AuthCluster.Api.Clients;
 using AuthCluster.Api.Hosting;
 using AuthCluster.Api.Http;
 using AuthCluster.Api.Tokens;
-using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthCluster.Api.Endpoints;

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 using AuthCluster.Api.Http;
 using AuthCluster.Api.Tokens;
-using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthCluster.Api.Endpoints;
@@ -30,7 +30,7 @@ public static class OAuthEndpoints
         }
 
         var refreshToken = request.Required("refresh_token");
-        if (!RefreshTokens.TryParse(refreshToken, out var sessionId, out _))
+        if (!RefreshTokenFormat.TryParse(refreshToken, out var sessionId, out _))
         {
             return ApiErrors.InvalidGrant();
         }
@@ -80,7 +80,7 @@ public static class OAuthEndpoints
     {
         var token = request.Required("token");
         IntrospectionResponse? response = null;
-        if (RefreshTokens.TryParse(token, out var sessionId, out _))
+        if (RefreshTokenFormat.TryParse(token, out var sessionId, out _))
         {
             var info = await grains.GetGrain<ISessionGrain>(sessionId).Inspect(token);
             if (info is not null)

@@ -2,8 +2,8 @@ using AuthCluster.Api.Clients;
 using AuthCluster.Api.Hosting;
 using AuthCluster.Api.Http;
 using AuthCluster.Api.Tokens;
-using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AuthCluster.Api.Endpoints;
@@ -57,12 +57,8 @@ public static class PasswordEndpoints
         body.ThrowIfInvalid();
         client.EnsureShop(shopId);
 
-        var ticket = ResetHashes.TryGetKey(hash, out var key)
-            ? await grains.GetGrain<IPasswordResetGrain>(key).Lookup()
-            : null;
-        var result = ticket is not null && ticket.ShopId == shopId
-            ? await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(ticket.ShopId, ticket.Email))
-                .CompletePasswordReset(ticket.CustomerId, key, password, client.For(customer))
+        var result = ResetHashes.TryGetKey(hash, out var key)
+            ? await grains.GetGrain<IPasswordResetGrain>(key).Complete(shopId, password, client.For(customer))
             : PasswordResetResult.InvalidHash;
 
         metrics.PasswordResetCompleted(result.Outcome);

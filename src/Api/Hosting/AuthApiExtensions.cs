@@ -3,8 +3,8 @@ using AuthCluster.Api.Clients;
 using AuthCluster.Api.Endpoints;
 using AuthCluster.Api.Http;
 using AuthCluster.Api.Tokens;
-using AuthCluster.Grains.Email;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Hosting;
 using AuthCluster.Silo.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -29,7 +29,8 @@ public static class AuthApiExtensions
 
         if (cluster.IsEmbedded)
         {
-            builder.UseOrleans(silo => silo.AddAuthSilo(configuration));
+            // The one place the API touches src/Silo; everything else goes through grain interfaces.
+            builder.UseAuthSilo();
         }
         else
         {
@@ -113,7 +114,7 @@ public static class AuthApiExtensions
         }
 
         // Fail a call to a dead silo in seconds, not the default 30 s; the caller gets 503 and retries.
-        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = FailurePolicy.ClientResponseTimeout);
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         client.UseConnectionRetryFilter<ClusterConnectionRetryFilter>();
         client.AddOutgoingGrainCallFilter<GrainCallRetryFilter>();
@@ -161,7 +162,7 @@ internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
 internal sealed class EmailHealthCheck(IServiceProvider services) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(services.GetService<EmailDeliveryHealth>()?.ProblemDescription is { } problem
+        Task.FromResult(services.GetService<IEmailDeliveryHealth>()?.ProblemDescription is { } problem
             ? HealthCheckResult.Degraded(problem)
             : HealthCheckResult.Healthy());
 }

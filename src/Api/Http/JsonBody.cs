@@ -1,6 +1,6 @@
 using System.Net.Mail;
 using System.Text.Json;
-using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Api.Http;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,16 +9,20 @@ namespace AuthCluster.Grains.Customers;
 
 public sealed class CustomerState : SessionOwnerState
 {
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "customer";
+
     public string PasswordHash { get; set; } = "";
 
-    /// <summary>Key (digest) of the one reset hash that is valid now; a newer request or any password change replaces or clears it.</summary>
+    /// <summary>
+    /// Key (digest) of the one reset hash that may be used now; a newer request or any password change replaces or
+    /// clears it. Its expiry is the reset grain's to keep.
+    /// </summary>
     public string? ResetKey { get; set; }
-
-    public DateTimeOffset? ResetExpiresAt { get; set; }
 }
 
 public sealed partial class CustomerGrain(
-    [PersistentState("customer", StorageNames.Auth)] IPersistentState<CustomerState> state,
+    [PersistentState(CustomerState.StateName, StorageNames.Auth)] IPersistentState<CustomerState> state,
     IPasswordHasher hasher,
     KeyEncryption encryption,
     IOptions<AuthOptions> options,
@@ -72,17 +77,15 @@ public sealed partial class CustomerGrain(
             }
 
             var (hash, key) = ResetHashes.New();
-            var expiresAt = time.GetUtcNow() + Options.PasswordReset.HashLifetime;
 
             // The email is persisted for delivery before the hash becomes valid: a failure in between leaves
             // an email whose hash is refused, never a valid hash whose email nobody will send.
             await Reset(key).Create(new PasswordResetDelivery(
                 this.GetPrimaryKey(), State.State.ShopId, State.State.Email, request.ResetUrl,
-                encryption.Encrypt(Encoding.UTF8.GetBytes(hash), key), expiresAt));
+                encryption.Encrypt(Encoding.UTF8.GetBytes(hash), key), time.GetUtcNow() + Options.PasswordReset.HashLifetime));
 
             var superseded = State.State.ResetKey;
             State.State.ResetKey = key;
-            State.State.ResetExpiresAt = expiresAt;
             await State.WriteOrDeactivateAsync(this);
             LogResetStarted(logger, this.GetPrimaryKey(), request.ClientId);
 
@@ -99,10 +102,7 @@ public sealed partial class CustomerGrain(
 
     public async Task<PasswordResetResult> CompletePasswordReset(string hashKey, string password, ClientContext client)
     {
-        if (!State.RecordExists
-            || !ResetHashes.KeysEqual(State.State.ResetKey, hashKey)
-            || State.State.ResetExpiresAt is not { } expiresAt
-            || time.GetUtcNow() >= expiresAt)
+        if (!State.RecordExists || !ResetHashes.KeysEqual(State.State.ResetKey, hashKey))
         {
             return PasswordResetResult.InvalidHash;
         }
@@ -115,8 +115,6 @@ public sealed partial class CustomerGrain(
         // Persists the new password, the cleared reset and the new session list in one write.
         var grant = await StartSessionAndSaveAsync(client);
         LogResetCompleted(logger, this.GetPrimaryKey(), client.ClientId);
-
-        await RetireQuietlyAsync(hashKey);
         return PasswordResetResult.Succeeded(grant);
     }
 
@@ -127,12 +125,11 @@ public sealed partial class CustomerGrain(
     {
         State.State.PasswordHash = await hasher.HashAsync(password);
         State.State.ResetKey = null;
-        State.State.ResetExpiresAt = null;
     }
 
     /// <summary>
-    /// Tells a used or superseded reset to stop delivering and forget itself (one-way). Best effort: the customer
-    /// already refuses that hash, and an unretired reset is cleaned up when it expires.
+    /// Tells a superseded reset to stop delivering and forget itself (one-way). Best effort: the customer already
+    /// refuses that hash, and an unretired reset is cleaned up when it expires.
     /// </summary>
     private async Task RetireQuietlyAsync(string key)
     {

@@ -1,5 +1,6 @@
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -7,6 +8,9 @@ namespace AuthCluster.Grains.Customers;
 
 public sealed class EmailIndexState
 {
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "emailindex";
+
     public Guid? CustomerId { get; set; }
     public int FailedLogins { get; set; }
     public DateTimeOffset? LastFailureAt { get; set; }
@@ -23,7 +27,7 @@ public sealed class EmailIndexState
 /// account exists, so neither a 401 nor a 429 tells an attacker which emails have accounts.
 /// </summary>
 public sealed partial class EmailIndexGrain(
-    [PersistentState("emailindex", StorageNames.Auth)] IPersistentState<EmailIndexState> state,
+    [PersistentState(EmailIndexState.StateName, StorageNames.Auth)] IPersistentState<EmailIndexState> state,
     IPasswordHasher hasher,
     IOptions<AuthOptions> options,
     TimeProvider time,
@@ -74,13 +78,7 @@ public sealed partial class EmailIndexGrain(
             return LoginResult.Failed;
         }
 
-        if (state.State.FailedLogins > 0)
-        {
-            state.State.FailedLogins = 0;
-            state.State.LastFailureAt = null;
-            await state.WriteOrDeactivateAsync(this);
-        }
-
+        await ClearLoginThrottle();
         return LoginResult.Succeeded(grant);
     }
 
@@ -112,23 +110,14 @@ public sealed partial class EmailIndexGrain(
         }
     }
 
-    public async Task<PasswordResetResult> CompletePasswordReset(Guid customerId, string hashKey, string password, ClientContext client)
+    public async Task ClearLoginThrottle()
     {
-        if (state.State.CustomerId != customerId)
+        if (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null)
         {
-            return PasswordResetResult.InvalidHash;
-        }
-
-        var result = await GrainFactory.GetGrain<ICustomerGrain>(customerId).CompletePasswordReset(hashKey, password, client);
-        if (result.Outcome == PasswordResetOutcome.Success && (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null))
-        {
-            // The owner proved control of the mailbox: an attacker's failed guesses must not keep them out.
             state.State.FailedLogins = 0;
             state.State.LastFailureAt = null;
             await state.WriteOrDeactivateAsync(this);
         }
-
-        return result;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Password reset emails for an address in shop {ShopId} exceed {Limit} per {Window}; request ignored")]

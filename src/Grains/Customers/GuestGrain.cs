@@ -4,10 +4,14 @@ using Microsoft.Extensions.Options;
 namespace AuthCluster.Grains.Customers;
 
 /// <summary>A guest has nothing beyond an owner's profile and sessions (no password, no reset).</summary>
-public sealed class GuestState : SessionOwnerState;
+public sealed class GuestState : SessionOwnerState
+{
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "guest";
+}
 
 public sealed class GuestGrain(
-    [PersistentState("guest", StorageNames.Auth)] IPersistentState<GuestState> state,
+    [PersistentState(GuestState.StateName, StorageNames.Auth)] IPersistentState<GuestState> state,
     IOptions<AuthOptions> options,
     TimeProvider time) : SessionOwnerGrain<GuestState>(state, options), IGuestGrain
 {

@@ -1,47 +1,15 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
+using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Grains.Domain;
 
 /// <summary>
-/// Refresh token format: base64url(session id (16 bytes) ‖ secret (32 bytes)). The session id routes the
-/// token to its session grain; the 256-bit secret is the credential, stored only as its SHA-256 digest.
+/// The secrets inside refresh tokens (<see cref="RefreshTokenFormat"/>): how they are drawn, stored (as
+/// SHA-256 digests only) and rotated. Only the session grain needs this; the API only routes tokens.
 /// </summary>
 public static class RefreshTokens
 {
-    public const int SecretSize = 32;
-    private const int TokenBytes = 16 + SecretSize;
-
-    public static string Format(Guid sessionId, ReadOnlySpan<byte> secret)
-    {
-        Span<byte> bytes = stackalloc byte[TokenBytes];
-        sessionId.TryWriteBytes(bytes[..16]);
-        secret.CopyTo(bytes[16..]);
-        return Base64Url.EncodeToString(bytes);
-    }
-
-    /// <summary>Splits a presented token; false for anything that is not a well-formed refresh token.</summary>
-    public static bool TryParse(string? token, out Guid sessionId, out byte[] secret)
-    {
-        sessionId = Guid.Empty;
-        secret = [];
-        if (token is null || token.Length != Base64Url.GetEncodedLength(TokenBytes))
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[TokenBytes];
-        if (Base64Url.DecodeFromChars(token, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != TokenBytes)
-        {
-            return false;
-        }
-
-        sessionId = new Guid(bytes[..16]);
-        secret = bytes[16..].ToArray();
-        return true;
-    }
-
-    public static byte[] NewSecret() => RandomNumberGenerator.GetBytes(SecretSize);
+    public static byte[] NewSecret() => RandomNumberGenerator.GetBytes(RefreshTokenFormat.SecretSize);
 
     public static byte[] Digest(ReadOnlySpan<byte> secret) => SHA256.HashData(secret);
 

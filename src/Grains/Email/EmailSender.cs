@@ -1,3 +1,5 @@
+using AuthCluster.Grains.Interfaces.Hosting;
+
 namespace AuthCluster.Grains.Email;
 
 /// <summary>One email as it goes to a provider. The sender adds <c>From</c>.</summary>
@@ -33,11 +35,12 @@ public interface IEmailSender
 /// The last thing the email provider said about our credentials, for readiness reporting: a provider that
 /// refuses our API key makes every reset email wait, which an operator must see without reading logs.
 /// </summary>
-public sealed class EmailDeliveryHealth(TimeProvider time)
+public sealed class EmailDeliveryHealth(TimeProvider time) : IEmailDeliveryHealth
 {
     private volatile Problem? _problem;
 
-    /// <summary>Set while the provider refuses our credentials; cleared by the next successful delivery.</summary>
+    /// <inheritdoc/>
+    /// <remarks>Cleared by the next successful delivery.</remarks>
     public string? ProblemDescription => _problem is { } p ? $"{p.Description} (since {p.Since:O})" : null;
 
     public void ReportUnauthorized(string description) => _problem ??= new Problem(description, time.GetUtcNow());

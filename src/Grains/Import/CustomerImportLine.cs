@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Passwords;
 
 namespace AuthCluster.Grains.Import;

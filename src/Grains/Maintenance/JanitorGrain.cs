@@ -13,10 +13,15 @@ public interface IExpiredStateStore
 /// <summary>
 /// What a sweep deletes: sessions that expired before <see cref="Now"/> or were revoked before
 /// <see cref="RevokedBefore"/>, guests created before <see cref="GuestsCreatedBefore"/> (every session of
-/// theirs has ended), and email rows without an account whose last failed login is older than
-/// <see cref="ThrottleIdleSince"/>.
+/// theirs has ended), email rows without an account whose last failed login is older than
+/// <see cref="ThrottleIdleSince"/>, and reset hashes that expired before <see cref="ResetsExpiredBefore"/>.
 /// </summary>
-public sealed record ExpiryCutoffs(DateTimeOffset Now, DateTimeOffset RevokedBefore, DateTimeOffset GuestsCreatedBefore, DateTimeOffset ThrottleIdleSince);
+public sealed record ExpiryCutoffs(
+    DateTimeOffset Now,
+    DateTimeOffset RevokedBefore,
+    DateTimeOffset GuestsCreatedBefore,
+    DateTimeOffset ThrottleIdleSince,
+    DateTimeOffset ResetsExpiredBefore);
 
 /// <summary>
 /// One grain, one reminder: a sweep per hour is a single indexed-by-type delete per kind, instead of a
@@ -32,7 +37,8 @@ public sealed partial class JanitorGrain(
 {
     private static readonly TimeSpan Period = TimeSpan.FromHours(1);
 
-    // Revoked sessions are kept a day for audit; throttle rows a day after the last failure.
+    // Revoked sessions are kept a day for audit; throttle rows a day after the last failure; expired reset hashes a
+    // day, so that the outbox gives up on an undelivered one (and logs it) before its row goes.
     private static readonly TimeSpan Retention = TimeSpan.FromDays(1);
 
     public Task Start() => this.RegisterOrUpdateReminder("sweep", Period, Period);
@@ -41,7 +47,7 @@ public sealed partial class JanitorGrain(
     {
         var now = time.GetUtcNow();
         var deleted = await store.DeleteAsync(
-            new ExpiryCutoffs(now, now - Retention, now - options.Value.Tokens.RefreshTokenLifetime, now - Retention),
+            new ExpiryCutoffs(now, now - Retention, now - options.Value.Tokens.RefreshTokenLifetime, now - Retention, now - Retention),
             CancellationToken.None);
         LogSwept(logger, deleted);
         return deleted;

@@ -1,6 +1,7 @@
 using System.Text;
 using AuthCluster.Grains.Email;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,6 +9,9 @@ namespace AuthCluster.Grains.PasswordResets;
 
 public sealed class PasswordResetState
 {
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "passwordreset";
+
     public Guid CustomerId { get; set; }
     public long ShopId { get; set; }
     public string Email { get; set; } = "";
@@ -18,6 +22,8 @@ public sealed class PasswordResetState
 
     public string MessageId { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the hash stops working: the one place a reset's expiry is kept.</summary>
     public DateTimeOffset ExpiresAt { get; set; }
     public int FailedAttempts { get; set; }
     public DateTimeOffset? LastAttemptAt { get; set; }
@@ -28,10 +34,11 @@ public sealed class PasswordResetState
 /// One reset hash, keyed by its digest. Delivery is at least once: the pending email is persisted before the first
 /// attempt, a grain timer retries with back-off while the grain is active, and the outbox re-drives it after a
 /// restart and once a minute (reminder). It gives up only when the hash expires (or the provider rejects the
-/// message for good). The state is cleared when the hash is used, superseded or expired.
+/// message for good). The state is cleared when the hash is used or superseded, or by the expiry sweep (or an
+/// undelivered email's last drive) once it has expired.
 /// </summary>
 public sealed partial class PasswordResetGrain(
-    [PersistentState("passwordreset", StorageNames.Auth)] IPersistentState<PasswordResetState> state,
+    [PersistentState(PasswordResetState.StateName, StorageNames.Auth)] IPersistentState<PasswordResetState> state,
     IEmailSender sender,
     KeyEncryption encryption,
     IOptions<EmailOptions> email,
@@ -56,7 +63,7 @@ public sealed partial class PasswordResetGrain(
 
         // Listed first: a failure after this leaves an outbox entry without state, which Drive cleans up;
         // the reverse order could leave a pending email that nothing re-drives after a restart.
-        await Outbox.Add(Key, delivery.ExpiresAt);
+        await Outbox.AddPending(Key);
         state.State = new PasswordResetState
         {
             CustomerId = delivery.CustomerId,
@@ -74,10 +81,25 @@ public sealed partial class PasswordResetGrain(
         await this.AsReference<IPasswordResetGrain>().Drive();
     }
 
-    public Task<PasswordResetTicket?> Lookup() => Task.FromResult(
-        state.RecordExists && time.GetUtcNow() < Reset.ExpiresAt
-            ? new PasswordResetTicket(Reset.CustomerId, Reset.ShopId, Reset.Email)
-            : null);
+    public async Task<PasswordResetResult> Complete(long shopId, string password, ClientContext client)
+    {
+        // Everything needed is read before the first await: other calls may interleave from there on.
+        if (!state.RecordExists || time.GetUtcNow() >= Reset.ExpiresAt || Reset.ShopId != shopId)
+        {
+            return PasswordResetResult.InvalidHash;
+        }
+
+        var indexKey = EmailAddress.IndexKey(Reset.ShopId, Reset.Email);
+        var result = await GrainFactory.GetGrain<ICustomerGrain>(Reset.CustomerId).CompletePasswordReset(Key, password, client);
+        if (result.Outcome == PasswordResetOutcome.Success)
+        {
+            // One-way to ourselves: runs after any delivery attempt in flight, never concurrently with it.
+            await this.AsReference<IPasswordResetGrain>().Retire();
+            await ClearLoginThrottleAsync(indexKey, shopId);
+        }
+
+        return result;
+    }
 
     public Task Drive() => DriveAsync();
 
@@ -155,7 +177,7 @@ public sealed partial class PasswordResetGrain(
                 Reset.ProtectedHash = null;
                 await state.WriteOrDeactivateAsync(this);
                 DisposeRetry();
-                await Outbox.MarkDelivered(Key);
+                await Outbox.Remove(Key);
                 LogDelivered(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts + 1);
                 break;
 
@@ -172,6 +194,22 @@ public sealed partial class PasswordResetGrain(
                 LogWillRetry(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts, outcome, delay);
                 ScheduleRetry(delay);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Best effort: the password is already changed and the new session started, so a failure here must not turn
+    /// the reset into an error; the throttle then simply runs out on its own (at most its configured maximum).
+    /// </summary>
+    private async Task ClearLoginThrottleAsync(string indexKey, long shopId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IEmailIndexGrain>(indexKey).ClearLoginThrottle();
+        }
+        catch (Exception exception)
+        {
+            LogThrottleNotCleared(logger, exception, shopId);
         }
     }
 
@@ -226,6 +264,9 @@ public sealed partial class PasswordResetGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: it cannot be decrypted (was the key-encryption key changed?)")]
     private static partial void LogUndecryptable(ILogger logger, string messageId, long shopId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Clearing the login throttle after a password reset in shop {ShopId} failed; it runs out on its own")]
+    private static partial void LogThrottleNotCleared(ILogger logger, Exception exception, long shopId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Email sender failed ({ExceptionType}) on password reset email {MessageId}; will retry")]
     private static partial void LogSenderFailed(ILogger logger, string exceptionType, string messageId);

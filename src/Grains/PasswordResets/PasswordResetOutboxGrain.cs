@@ -5,48 +5,47 @@ namespace AuthCluster.Grains.PasswordResets;
 
 public sealed class PasswordResetOutboxState
 {
-    /// <summary>Key of every reset hash with state, and when it expires.</summary>
-    public Dictionary<string, DateTimeOffset> Live { get; set; } = [];
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "passwordresetoutbox";
 
-    /// <summary>Live resets whose email went out; not driven again until they expire.</summary>
-    public HashSet<string> Delivered { get; set; } = [];
+    /// <summary>Keys of the resets whose email has not gone out yet.</summary>
+    public HashSet<string> Pending { get; set; } = [];
 }
 
 /// <summary>
-/// Lists the live reset hashes, so that something drives them when nothing else would: after a silo restart
-/// (single-node modes keep reminders in memory, so reminders do not survive it) and, once a minute, to retry
-/// delivery on another silo and to clear expired hashes. One reminder for all, not one per hash.
-/// Reset requests are rare next to logins, so one grain is enough.
+/// Lists the resets with an email still to send, so that something drives them when nothing else would: after a
+/// silo restart (single-node modes keep reminders in memory, so reminders do not survive it) and, once a minute,
+/// to retry delivery on another silo and to give up on hashes that expired undelivered. One reminder for all, not
+/// one per hash. A reset leaves the list when its grain says so (delivered, used, superseded, expired); one whose
+/// state is gone leaves it on its next drive. Reset requests are rare next to logins, so one grain is enough.
 /// </summary>
 public sealed partial class PasswordResetOutboxGrain(
-    [PersistentState("passwordresetoutbox", StorageNames.Auth)] IPersistentState<PasswordResetOutboxState> state,
-    TimeProvider time,
+    [PersistentState(PasswordResetOutboxState.StateName, StorageNames.Auth)] IPersistentState<PasswordResetOutboxState> state,
     ILogger<PasswordResetOutboxGrain> logger) : Grain, IPasswordResetOutboxGrain, IRemindable
 {
     private const string ReminderName = "drive-resets";
 
-    /// <summary>How long after expiry an entry is kept if its grain never reports back (e.g. its storage failed).</summary>
-    private static readonly TimeSpan ForgetAfterExpiry = TimeSpan.FromHours(1);
-
     private bool _reminderRegistered;
 
-    public async Task Add(string resetKey, DateTimeOffset expiresAt)
+    public async Task AddPending(string resetKey)
     {
-        state.State.Live[resetKey] = expiresAt;
-        await state.WriteOrDeactivateAsync(this);
+        if (state.State.Pending.Add(resetKey))
+        {
+            await state.WriteOrDeactivateAsync(this);
+        }
+
         await EnsureReminderAsync();
     }
 
     public async Task Remove(string resetKey)
     {
-        state.State.Delivered.Remove(resetKey);
-        if (!state.State.Live.Remove(resetKey))
+        if (!state.State.Pending.Remove(resetKey))
         {
             return;
         }
 
         await state.WriteOrDeactivateAsync(this);
-        if (state.State.Live.Count == 0)
+        if (state.State.Pending.Count == 0)
         {
             // Nothing left to drive: no reason to wake every minute.
             if (await this.GetReminder(ReminderName) is { } reminder)
@@ -58,17 +57,9 @@ public sealed partial class PasswordResetOutboxGrain(
         }
     }
 
-    public async Task MarkDelivered(string resetKey)
-    {
-        if (state.State.Live.ContainsKey(resetKey) && state.State.Delivered.Add(resetKey))
-        {
-            await state.WriteOrDeactivateAsync(this);
-        }
-    }
-
     public async Task Resume()
     {
-        if (state.State.Live.Count == 0)
+        if (state.State.Pending.Count == 0)
         {
             return;
         }
@@ -81,27 +72,13 @@ public sealed partial class PasswordResetOutboxGrain(
 
     private async Task DriveAllAsync()
     {
-        var now = time.GetUtcNow();
-        var stale = state.State.Live.Where(e => e.Value + ForgetAfterExpiry < now).Select(e => e.Key).ToList();
-        foreach (var key in stale)
-        {
-            state.State.Live.Remove(key);
-            state.State.Delivered.Remove(key);
-        }
-
-        if (stale.Count > 0)
-        {
-            await state.WriteOrDeactivateAsync(this);
-        }
-
-        // Delivered resets only need a visit once they have expired, to clear their state.
-        foreach (var key in state.State.Live.Where(e => !state.State.Delivered.Contains(e.Key) || e.Value <= now).Select(e => e.Key).ToList())
+        foreach (var key in state.State.Pending.ToList())
         {
             // One-way: a reset grain busy with a slow provider call must not hold up the others (or us).
             await GrainFactory.GetGrain<IPasswordResetGrain>(key).Drive();
         }
 
-        LogDriven(logger, state.State.Live.Count);
+        LogDriven(logger, state.State.Pending.Count);
     }
 
     private async Task EnsureReminderAsync()
@@ -113,6 +90,6 @@ public sealed partial class PasswordResetOutboxGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Drove {Count} live password reset(s)")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Drove {Count} pending password reset(s)")]
     private static partial void LogDriven(ILogger logger, int count);
 }

@@ -1,5 +1,6 @@
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ namespace AuthCluster.Grains.Sessions;
 /// or unavailable (database); the API repeats only the former, and only for this grain's retry-safe methods.
 /// </summary>
 public sealed partial class SessionGrain(
-    [PersistentState("session", StorageNames.Auth)] IPersistentState<SessionState> state,
+    [PersistentState(SessionState.StateName, StorageNames.Auth)] IPersistentState<SessionState> state,
     IOptions<AuthOptions> options,
     TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
@@ -51,7 +52,7 @@ public sealed partial class SessionGrain(
         // A token of another client is not this client's grant (RFC 6749 §10.4); it says nothing about theft.
         var now = time.GetUtcNow();
         if (!IsActiveAt(now) || client.ClientId != Session.ClientId
-            || !RefreshTokens.TryParse(refreshToken, out _, out var secret))
+            || !RefreshTokenFormat.TryParse(refreshToken, out _, out var secret))
         {
             return RefreshResult.Invalid;
         }
@@ -90,7 +91,7 @@ public sealed partial class SessionGrain(
             : null);
 
     public Task<RefreshTokenInfo?> Inspect(string refreshToken) => Task.FromResult(
-        IsActiveAt(time.GetUtcNow()) && RefreshTokens.TryParse(refreshToken, out _, out var secret) && RefreshTokens.Matches(secret, Session.CurrentDigest)
+        IsActiveAt(time.GetUtcNow()) && RefreshTokenFormat.TryParse(refreshToken, out _, out var secret) && RefreshTokens.Matches(secret, Session.CurrentDigest)
             ? new RefreshTokenInfo(this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, Session.ExpiresAt)
             : null);
 
@@ -110,7 +111,7 @@ public sealed partial class SessionGrain(
 
     private SessionGrant Grant(byte[] secret) => new(
         this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId,
-        RefreshTokens.Format(this.GetPrimaryKey(), secret), Session.ExpiresAt);
+        RefreshTokenFormat.Format(this.GetPrimaryKey(), secret), Session.ExpiresAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse detected; session {SessionId} revoked")]
     private static partial void LogReuseDetected(ILogger logger, Guid sessionId);

@@ -5,6 +5,9 @@ namespace AuthCluster.Grains.Sessions;
 /// <summary>A refresh-token family. Holds digests only; the rotation key derives successors (see <see cref="Domain.RefreshTokens"/>).</summary>
 public sealed class SessionState
 {
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "session";
+
     public Guid SubjectId { get; set; }
     public CustomerType CustomerType { get; set; }
     public long ShopId { get; set; }

@@ -7,12 +7,15 @@ namespace AuthCluster.Grains.Signing;
 
 public sealed class SigningKeyState
 {
+    /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
+    public const string StateName = "signingkeys";
+
     public List<SigningKeyRecord> Keys { get; set; } = [];
 }
 
 /// <summary>One per issuer. Owns key creation and rotation so that every API node signs with the same ring.</summary>
 public sealed class SigningKeyGrain(
-    [PersistentState("signingkeys", StorageNames.Auth)] IPersistentState<SigningKeyState> state,
+    [PersistentState(SigningKeyState.StateName, StorageNames.Auth)] IPersistentState<SigningKeyState> state,
     KeyEncryption keyEncryption,
     IOptions<AuthOptions> options,
     TimeProvider time) : Grain, ISigningKeyGrain

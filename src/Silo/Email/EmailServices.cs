@@ -1,6 +1,7 @@
 using System.Net.Mail;
 using AuthCluster.Grains.Email;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ public static class EmailServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<EmailOptions>, EmailDevelopmentDefaults>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmailOptions>, EmailSettingsValidator>());
         services.TryAddSingleton<EmailDeliveryHealth>();
+        services.TryAddSingleton<IEmailDeliveryHealth>(sp => sp.GetRequiredService<EmailDeliveryHealth>());
         services.TryAddSingleton<SendGridEmailSender>();
         services.TryAddSingleton<PickupDirectoryEmailSender>();
         services.TryAddSingleton<IEmailSender>(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.IsSendGrid

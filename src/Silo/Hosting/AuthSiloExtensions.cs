@@ -1,19 +1,34 @@
 using System.Net;
 using AuthCluster.Grains;
+using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Hosting;
 using AuthCluster.Grains.Maintenance;
 using AuthCluster.Silo.Email;
-using Microsoft.Extensions.Options;
 using AuthCluster.Silo.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace AuthCluster.Silo.Hosting;
 
 public static class AuthSiloExtensions
 {
+    /// <summary>
+    /// Hosts a silo in this process, configured from the <c>Cluster</c>, <c>Storage</c>, <c>Auth</c> and
+    /// <c>Email</c> sections. The silo program calls it, and so does the API in <c>Embedded</c> mode: this is the
+    /// API's only way into the grain implementation, which it otherwise reaches through grain interfaces alone.
+    /// </summary>
+    public static IHostApplicationBuilder UseAuthSilo(this IHostApplicationBuilder builder)
+    {
+        builder.UseOrleans(silo => silo.AddAuthSilo(builder.Configuration));
+        return builder;
+    }
+
     /// <summary>Configures a silo from the <c>Cluster</c> and <c>Storage</c> sections: clustering, grain storage, reminders.</summary>
-    public static ISiloBuilder AddAuthSilo(this ISiloBuilder silo, IConfiguration configuration)
+    internal static ISiloBuilder AddAuthSilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         var cluster = ClusterSettings.From(configuration);
         var storage = StorageSettings.From(configuration);
@@ -85,10 +100,12 @@ public static class AuthSiloExtensions
         }
 
         silo.Services.AddAuthCore(configuration);
+        silo.Services.TryAddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         silo.Services.AddAuthEmail();
         silo.Services.AddSingleton<IExpiredStateStore>(sp => storage.IsMemory
             ? new NoExpiredStateStore()
-            : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>()));
+            : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>(),
+                ExpiryFields.From(sp.GetRequiredService<IOptions<SystemTextJsonGrainStorageSerializerOptions>>().Value.JsonSerializerOptions)));
         silo.AddStartupTask((services, _) => services.GetRequiredService<IGrainFactory>().GetGrain<IJanitorGrain>(0).Start());
         return silo;
     }

@@ -20,6 +20,11 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>Whether PostgreSQL's server binaries are where <c>postgres.sh</c> looks for them (it would install them otherwise).</summary>
+    public static bool IsInstalled =>
+        Directory.Exists("/usr/lib/postgresql")
+        && Directory.EnumerateDirectories("/usr/lib/postgresql").Any(v => File.Exists(Path.Combine(v, "bin", "initdb")));
+
     public static async Task<ThrowawayPostgres> StartAsync()
     {
         var environment = new Dictionary<string, string>

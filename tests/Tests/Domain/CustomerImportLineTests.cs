@@ -1,4 +1,5 @@
 using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Import;
 using AuthCluster.Grains.Passwords;
 

@@ -1,5 +1,6 @@
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Signing;
 using Microsoft.Extensions.Options;
 
@@ -71,9 +72,9 @@ public sealed class RefreshTokenFormatTests
         var sessionId = Guid.NewGuid();
         var secret = RefreshTokens.NewSecret();
 
-        var token = RefreshTokens.Format(sessionId, secret);
+        var token = RefreshTokenFormat.Format(sessionId, secret);
 
-        Assert.True(RefreshTokens.TryParse(token, out var parsedId, out var parsedSecret));
+        Assert.True(RefreshTokenFormat.TryParse(token, out var parsedId, out var parsedSecret));
         Assert.Equal(sessionId, parsedId);
         Assert.Equal(secret, parsedSecret);
         Assert.Equal(64, token.Length);
@@ -85,7 +86,7 @@ public sealed class RefreshTokenFormatTests
     [InlineData("")]
     [InlineData("short")]
     [InlineData("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!")]
-    public void TryParse_Malformed_ReturnsFalse(string? token) => Assert.False(RefreshTokens.TryParse(token, out _, out _));
+    public void TryParse_Malformed_ReturnsFalse(string? token) => Assert.False(RefreshTokenFormat.TryParse(token, out _, out _));
 
     [Fact]
     public void Successor_IsDeterministicPerKeyAndSecret()

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Passwords;
 using Microsoft.AspNetCore.Identity;

@@ -1,6 +1,6 @@
 using AuthCluster.Api.Clients;
-using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Email;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Silo.Email;
 
 namespace AuthCluster.Tests.Email;

@@ -1,5 +1,6 @@
 using AuthCluster.Grains;
-using AuthCluster.Silo.Hosting;
+using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Interfaces.Hosting;
 using AuthCluster.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<IConfiguration>(configuration);
             silo.Services.AddSingleton<TimeProvider>(Time);
             silo.Services.AddAuthCore(configuration);
+            silo.Services.AddSingleton<IPasswordHasher, BcryptPasswordHasher>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -1,5 +1,6 @@
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Tests.Grains;
 
@@ -106,7 +107,7 @@ public sealed class SessionGrainTests(ClusterFixture fixture)
     {
         var session = fixture.Grains.GetGrain<ISessionGrain>(Guid.NewGuid());
         var grant = await session.Start(new SessionStart(Guid.NewGuid(), CustomerType.Registered, 1, Client));
-        Assert.True(RefreshTokens.TryParse(grant.RefreshToken, out var routed, out _));
+        Assert.True(RefreshTokenFormat.TryParse(grant.RefreshToken, out var routed, out _));
         Assert.Equal(session.GetPrimaryKey(), routed);
         return (session, grant);
     }

@@ -1,24 +1,34 @@
-using Npgsql;
 using AuthCluster.Silo.Storage;
+using AuthCluster.Tests.Cluster;
+using Npgsql;
 
 namespace AuthCluster.Tests.Storage;
 
 /// <summary>
 /// A fresh PostgreSQL database per test run, created from our own scripts only and dropped afterwards.
-/// The server comes from <c>AUTHCLUSTER_TEST_POSTGRES</c> (see .ci/postgres.sh); without it the tests skip.
+/// The server comes from <c>AUTHCLUSTER_TEST_POSTGRES</c> (see .ci/postgres.sh); without it, a throw-away server
+/// of the run's own when PostgreSQL is installed; only where neither exists do the tests skip.
 /// </summary>
 public sealed class PostgreSqlFixture : IAsyncLifetime
 {
     public const string EnvironmentVariable = "AUTHCLUSTER_TEST_POSTGRES";
-    public const string SkipReason = $"PostgreSQL not configured: set {EnvironmentVariable} (e.g. from `.ci/postgres.sh start`).";
+    public const string SkipReason = $"PostgreSQL not available: set {EnvironmentVariable} (e.g. from `.ci/postgres.sh start`) or install PostgreSQL.";
 
-    private readonly string? _serverConnectionString = Environment.GetEnvironmentVariable(EnvironmentVariable);
+    private string? _serverConnectionString = Environment.GetEnvironmentVariable(EnvironmentVariable);
+
+    private ThrowawayPostgres? _ownServer;
 
     /// <summary>Connection string of this run's database, or null when PostgreSQL is not configured.</summary>
     public string? ConnectionString { get; private set; }
 
     public async Task InitializeAsync()
     {
+        if (string.IsNullOrWhiteSpace(_serverConnectionString) && ThrowawayPostgres.IsInstalled)
+        {
+            _ownServer = await ThrowawayPostgres.StartAsync();
+            _serverConnectionString = _ownServer.ConnectionString;
+        }
+
         if (string.IsNullOrWhiteSpace(_serverConnectionString))
         {
             return;
@@ -33,6 +43,11 @@ public sealed class PostgreSqlFixture : IAsyncLifetime
         if (ConnectionString is not null)
         {
             await DropDatabaseAsync(ConnectionString);
+        }
+
+        if (_ownServer is not null)
+        {
+            await _ownServer.DisposeAsync();
         }
     }
 

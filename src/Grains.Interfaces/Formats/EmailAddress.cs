@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace AuthCluster.Grains.Domain;
+namespace AuthCluster.Grains.Interfaces.Formats;
 
 /// <summary>Email comparison rules: unique per shop, case-insensitive after trimming.</summary>
 public static class EmailAddress
 {
     public static string Normalize(string email) => email.Trim().ToLowerInvariant();
 
-    /// <summary>The key of the <see cref="Interfaces.IEmailIndexGrain"/> for an email in a shop.</summary>
+    /// <summary>The key of the <see cref="IEmailIndexGrain"/> for an email in a shop.</summary>
     public static string IndexKey(long shopId, string email) =>
         string.Create(CultureInfo.InvariantCulture, $"{shopId}:{Normalize(email)}");
 

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Reflection;
 
-namespace AuthCluster.Grains.Domain;
+namespace AuthCluster.Grains.Interfaces.Formats;
 
 /// <summary>
 /// Password rules of OWASP ASVS 5.0 V6: 8–128 characters (Unicode code points), no composition

@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
-namespace AuthCluster.Grains.Domain;
+namespace AuthCluster.Grains.Interfaces.Formats;
 
 /// <summary>
 /// Password-reset hashes: 256 bits from the CSPRNG, base64url (43 characters). Only the SHA-256 digest is kept

@@ -1,35 +1,6 @@
-namespace AuthCluster.Silo.Hosting;
+using Microsoft.Extensions.Configuration;
 
-/// <summary>The <c>Storage</c> configuration section.</summary>
-public sealed class StorageSettings
-{
-    public const string Section = "Storage";
-
-    /// <summary><c>Sqlite</c> (single node), <c>PostgreSql</c> (cluster) or <c>Memory</c> (tests only).</summary>
-    public string Provider { get; set; } = "Sqlite";
-
-    public string ConnectionString { get; set; } = "Data Source=data/authcluster.db";
-
-    public bool IsSqlite => Provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase);
-    public bool IsPostgreSql => Provider.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase);
-    public bool IsMemory => Provider.Equals("Memory", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The folder of the SQLite file, where a development key-encryption key is kept too.</summary>
-    public string DataDirectory()
-    {
-        if (!IsSqlite)
-        {
-            return "data";
-        }
-
-        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource;
-        var directory = Path.GetDirectoryName(Path.GetFullPath(file));
-        return string.IsNullOrEmpty(directory) ? "data" : directory;
-    }
-
-    public static StorageSettings From(IConfiguration configuration) =>
-        configuration.GetSection(Section).Get<StorageSettings>() ?? new();
-}
+namespace AuthCluster.Grains.Interfaces.Hosting;
 
 /// <summary>The <c>Cluster</c> configuration section.</summary>
 public sealed class ClusterSettings

@@ -1,14 +1,14 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
-using AuthCluster.Grains.Domain;
-using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 
-namespace AuthCluster.Silo.Hosting;
+namespace AuthCluster.Grains.Interfaces.Hosting;
 
-/// <summary>Services that API nodes and silos both need: options, clock, key encryption, password hashing.</summary>
+/// <summary>Services that API nodes and silos both need: options, clock, key encryption.</summary>
 public static class AuthCoreServices
 {
     public static IServiceCollection AddAuthCore(this IServiceCollection services, IConfiguration configuration)
@@ -16,7 +16,6 @@ public static class AuthCoreServices
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IPasswordHasher, BcryptPasswordHasher>();
 
         // A grain that cannot activate because the database is down fails with the driver's exception, which
         // Orleans only serializes for allow-listed namespaces; without this, the caller would get a codec error
@@ -55,37 +54,5 @@ public static class AuthCoreServices
         }
 
         return KeyEncryption.FromBase64(File.ReadAllText(path));
-    }
-}
-
-/// <summary>Validates every nested section (data annotations do not recurse) and the cross-field rules.</summary>
-internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
-{
-    public ValidateOptionsResult Validate(string? name, AuthOptions options)
-    {
-        var errors = new List<string>();
-        foreach (var (section, value) in new (string, object)[]
-        {
-            ("Auth", options), ("Auth:Signing", options.Signing), ("Auth:Tokens", options.Tokens),
-            ("Auth:Passwords", options.Passwords), ("Auth:Throttling", options.Throttling),
-            ("Auth:Sessions", options.Sessions), ("Auth:PasswordReset", options.PasswordReset),
-        })
-        {
-            var results = new List<ValidationResult>();
-            Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
-            errors.AddRange(results.Select(r => $"{section}: {r.ErrorMessage}"));
-        }
-
-        if (!SigningOptions.SupportedAlgorithms.Contains(options.Signing.Algorithm))
-        {
-            errors.Add($"Auth:Signing:Algorithm must be one of {string.Join(", ", SigningOptions.SupportedAlgorithms)}.");
-        }
-
-        if (options.Throttling.BaseDelay > options.Throttling.MaxDelay)
-        {
-            errors.Add("Auth:Throttling:BaseDelay must not exceed MaxDelay.");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

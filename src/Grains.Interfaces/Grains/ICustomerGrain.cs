@@ -1,0 +1,31 @@
+using Orleans.Concurrency;
+
+namespace AuthCluster.Grains.Interfaces;
+
+/// <summary>A registered customer, keyed by customer id.</summary>
+[Alias("AuthCluster.ICustomerGrain")]
+public interface ICustomerGrain : ISessionOwnerGrain
+{
+    /// <summary>Creates the account and its first session. Called once, by the email index.</summary>
+    [Alias("Create")]
+    Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client);
+
+    /// <summary>Checks the password and starts a session; null when the password is wrong.</summary>
+    [Alias("Login")]
+    Task<SessionGrant?> Login(string password, ClientContext client);
+
+    /// <summary>
+    /// Mints a reset hash that supersedes any earlier one and hands its email to delivery. One-way: the
+    /// email index does not wait, so a request for an existing account costs it as much as one for none.
+    /// </summary>
+    [OneWay, Alias("StartPasswordReset")]
+    Task StartPasswordReset(PasswordResetRequest request);
+
+    /// <summary>
+    /// Sets the new password when <paramref name="hashKey"/> is the current reset hash (no newer request or password
+    /// change replaced it); revokes every session and starts a new one. Non-reentrant, so of two concurrent uses of
+    /// one hash exactly one wins. Called by the reset grain, which has checked that the hash is live.
+    /// </summary>
+    [Alias("CompletePasswordReset")]
+    Task<PasswordResetResult> CompletePasswordReset(string hashKey, string password, ClientContext client);
+}

@@ -1,0 +1,29 @@
+namespace AuthCluster.Grains.Interfaces;
+
+/// <summary>
+/// One per shop and normalized email (key <c>{shop_id}:{email}</c>). Serializes registration
+/// (first reservation wins) and keeps the failed-login throttle, whether or not an account exists.
+/// </summary>
+[Alias("AuthCluster.IEmailIndexGrain")]
+public interface IEmailIndexGrain : IGrainWithStringKey
+{
+    [Alias("Register")]
+    Task<RegisterResult> Register(Profile profile, string password, ClientContext client);
+
+    [Alias("Login")]
+    Task<LoginResult> Login(string password, ClientContext client);
+
+    /// <summary>
+    /// Counts the request against the per-account limit and, when an account exists and the limit allows,
+    /// hands it to the customer without waiting for it: the caller's latency is the same either way.
+    /// </summary>
+    [Alias("RequestPasswordReset")]
+    Task RequestPasswordReset(PasswordResetRequest request);
+
+    /// <summary>
+    /// Forgets the failed logins: the owner proved control of the mailbox by completing a password reset, so an
+    /// attacker's guesses must not keep them out. Called by the reset grain.
+    /// </summary>
+    [Alias("ClearLoginThrottle")]
+    Task ClearLoginThrottle();
+}

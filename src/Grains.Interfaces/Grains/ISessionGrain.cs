@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+
+namespace AuthCluster.Grains.Interfaces;
+
+/// <summary>A refresh-token family (one login), keyed by session id. Hot path of refresh and validate.</summary>
+[Alias("AuthCluster.ISessionGrain")]
+public interface ISessionGrain : IGrainWithGuidKey
+{
+    // Shorter than the 5 s default: an answer from memory, or after one write, that takes this long was lost with
+    // its silo. These calls are retry-safe, so timing out early turns a dead silo into a retry, not an error.
+
+    /// <summary>Starts the session and returns its first refresh token.</summary>
+    [Alias("Start")]
+    Task<SessionGrant> Start(SessionStart start);
+
+    /// <summary>Rotates the refresh token (RFC 9700 §4.14), detecting reuse.</summary>
+    /// <remarks>
+    /// Retry-safe within the reuse grace window: the successor is derived from the presented token, so a repeat
+    /// after a rotation whose answer was lost returns the same successor, never a second one.
+    /// </remarks>
+    [RetrySafe(WithinRefreshGrace = true), ResponseTimeout(FailurePolicy.OneWriteTimeout), Alias("Refresh")]
+    Task<RefreshResult> Refresh(string refreshToken, ClientContext client);
+
+    /// <summary>True while the session is neither revoked nor expired: the revocation check of every validation.</summary>
+    [ReadOnly, ResponseTimeout(FailurePolicy.QuickReadTimeout), Alias("IsActive")]
+    Task<bool> IsActive();
+
+    /// <summary>The session as listed to its owner; null when no longer active.</summary>
+    [ReadOnly, ResponseTimeout(FailurePolicy.QuickReadTimeout), Alias("GetInfo")]
+    Task<SessionInfo?> GetInfo();
+
+    /// <summary>What a refresh token stands for, if it is the current token of an active session.</summary>
+    [ReadOnly, ResponseTimeout(FailurePolicy.QuickReadTimeout), Alias("Inspect")]
+    Task<RefreshTokenInfo?> Inspect(string refreshToken);
+
+    [RetrySafe, Alias("Revoke")]
+    Task Revoke(RevocationReason reason);
+}
