@@ -5,7 +5,7 @@ using AuthCluster.Grains.Interfaces;
 namespace AuthCluster.Api.Endpoints;
 
 /// <summary><c>POST /v1/auth/register</c>.</summary>
-public sealed record RegisterRequest(string FirstName, string LastName, string Email, string Password, string? Gender, long ShopId)
+public sealed record RegisterRequest(string FirstName, string LastName, string Email, string Password, long ShopId, string? Gender = null)
     : IJsonBody<RegisterRequest>
 {
     public void Validate(FieldChecks check)
@@ -46,7 +46,7 @@ public sealed record LoginRequest(string Email, string Password, long ShopId) : 
 }
 
 /// <summary><c>POST /v1/auth/login/guest</c>.</summary>
-public sealed record GuestLoginRequest(string FirstName, string LastName, string Email, string? Gender, long ShopId)
+public sealed record GuestLoginRequest(string FirstName, string LastName, string Email, long ShopId, string? Gender = null)
     : IJsonBody<GuestLoginRequest>
 {
     public void Validate(FieldChecks check)
@@ -62,7 +62,7 @@ public sealed record GuestLoginRequest(string FirstName, string LastName, string
 }
 
 /// <summary><c>POST /v1/auth/logout</c>; the body may be left out (scope <c>local</c>).</summary>
-public sealed record LogoutRequest(string? Scope) : IJsonBody<LogoutRequest>
+public sealed record LogoutRequest(string? Scope = null) : IJsonBody<LogoutRequest>
 {
     static bool IJsonBody<LogoutRequest>.IsOptional => true;
 

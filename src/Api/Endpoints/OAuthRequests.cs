@@ -7,7 +7,7 @@ namespace AuthCluster.Api.Endpoints;
 /// <c>POST /v1/oauth/token</c> (RFC 6749 §6). <see cref="ClientId"/> and <see cref="ClientSecret"/> are the
 /// <c>client_secret_post</c> alternative to HTTP Basic; the binder authenticates with them.
 /// </summary>
-public sealed record TokenRequest(string GrantType, string? RefreshToken, string? ClientId, string? ClientSecret) : IRequestBody
+public sealed record TokenRequest(string GrantType, string? RefreshToken = null, string? ClientId = null, string? ClientSecret = null) : IRequestBody
 {
     public const string RefreshTokenGrant = "refresh_token";
 
@@ -30,7 +30,7 @@ public sealed record TokenRequest(string GrantType, string? RefreshToken, string
 }
 
 /// <summary><c>POST /v1/oauth/introspect</c> (RFC 7662); client authentication as for <see cref="TokenRequest"/>.</summary>
-public sealed record IntrospectionRequest(string Token, string? ClientId, string? ClientSecret) : IRequestBody
+public sealed record IntrospectionRequest(string Token, string? ClientId = null, string? ClientSecret = null) : IRequestBody
 {
     public void Validate(FieldChecks check) => check.Required("token");
 

@@ -62,7 +62,7 @@ public sealed class OAuthRequest<TBody>(ApiClient client, TBody body) : IBindabl
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var member in RequestBodies.ParseObject(bytes).EnumerateObject())
+        foreach (var member in RequestBodies.ParseObject(bytes, "Must be a JSON object or a form.").EnumerateObject())
         {
             if (member.Value.ValueKind == JsonValueKind.String)
             {

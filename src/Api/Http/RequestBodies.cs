@@ -68,7 +68,7 @@ public static class RequestBodies
     }
 
     /// <summary>A JSON object; an empty body counts as <c>{}</c> so that every required field is reported missing.</summary>
-    public static JsonElement ParseObject(byte[] json)
+    public static JsonElement ParseObject(byte[] json, string notAnObject = "Must be a JSON object.")
     {
         if (json.Length == 0)
         {
@@ -83,7 +83,7 @@ public static class RequestBodies
         var root = JsonSerializer.Deserialize<JsonElement>(json);
         return root.ValueKind == JsonValueKind.Object
             ? root
-            : throw new ApiException(ApiErrors.Validation("body", "Must be a JSON object."));
+            : throw new ApiException(ApiErrors.Validation("body", notAnObject));
     }
 
     /// <summary>
