@@ -9,11 +9,11 @@ namespace AuthCluster.Api.Http;
 
 /// <summary>
 /// A typed request body. The reader checks the JSON shape of every member (absent, wrong type); the body's
-/// <see cref="Validate"/> then applies the contract's rules and reports each problem to <paramref name="check"/>.
-/// Handlers only ever see a body that passed both.
+/// <see cref="Validate"/> then applies the contract's rules. Handlers only ever see a body that passed both.
 /// </summary>
 public interface IRequestBody
 {
+    /// <summary>Applies the contract's rule to each field, by its contract (snake_case) name.</summary>
     void Validate(FieldChecks check);
 }
 
