@@ -22,16 +22,12 @@ public static class AuthEndpoints
     }
 
     public static async Task<Results<Created<TokenResponse>, ApiError>> Register(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+        ApiClient client, RegisterRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
     {
-        var profile = new Profile(body.Name("first_name"), body.Name("last_name"), body.Email(), body.Gender());
-        var password = body.NewPassword();
-        var shopId = body.ShopId();
-        body.ThrowIfInvalid();
-        client.EnsureShop(shopId);
-
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(shopId, profile.Email))
-            .Register(profile, password, client.For(customer));
+        client.EnsureShop(request.ShopId);
+        var profile = request.ToProfile();
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, profile.Email))
+            .Register(profile, request.Password, client.For(customer));
         metrics.Registered(result.Outcome);
         return result.Grant is { } grant
             ? TypedResults.Created((string?)null, await tokens.IssueAsync(grant))
@@ -39,16 +35,11 @@ public static class AuthEndpoints
     }
 
     public static async Task<Results<Ok<TokenResponse>, ApiError>> Login(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+        ApiClient client, LoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
     {
-        var email = body.Email();
-        var password = body.PresentedPassword();
-        var shopId = body.ShopId();
-        body.ThrowIfInvalid();
-        client.EnsureShop(shopId);
-
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(shopId, email))
-            .Login(password, client.For(customer));
+        client.EnsureShop(request.ShopId);
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, request.Email))
+            .Login(request.Password, client.For(customer));
         metrics.LoggedIn(result.Outcome);
         return result.Outcome switch
         {
@@ -59,35 +50,16 @@ public static class AuthEndpoints
     }
 
     public static async Task<Created<TokenResponse>> LoginGuest(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
+        ApiClient client, GuestLoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
     {
-        var profile = new Profile(body.Name("first_name"), body.Name("last_name"), body.Email(), body.Gender());
-        var shopId = body.ShopId();
-        body.ThrowIfInvalid();
-        client.EnsureShop(shopId);
-
-        var grant = await grains.GetGrain<IGuestGrain>(Guid.NewGuid()).Create(shopId, profile, client.For(customer));
+        client.EnsureShop(request.ShopId);
+        var grant = await grains.GetGrain<IGuestGrain>(Guid.NewGuid()).Create(request.ShopId, request.ToProfile(), client.For(customer));
         return TypedResults.Created((string?)null, await tokens.IssueAsync(grant));
     }
 
-    public static async Task<NoContent> Logout(BearerToken bearer, JsonBody body, IGrainFactory grains)
+    public static async Task<NoContent> Logout(BearerToken bearer, LogoutRequest request, IGrainFactory grains)
     {
-        var scope = body.OptionalString("scope") switch
-        {
-            null or "local" => LogoutScope.Local,
-            "others" => LogoutScope.Others,
-            "global" => LogoutScope.Global,
-            _ => Invalid(body),
-        };
-        body.ThrowIfInvalid();
-
-        await bearer.Owner(grains).Logout(bearer.Claims.SessionId, scope);
+        await bearer.Owner(grains).Logout(bearer.Claims.SessionId, request.ToScope());
         return TypedResults.NoContent();
-
-        static LogoutScope Invalid(JsonBody body)
-        {
-            body.AddError("scope", "Must be one of local, others, global.");
-            return LogoutScope.Local;
-        }
     }
 }

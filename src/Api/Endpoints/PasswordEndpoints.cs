@@ -11,8 +11,6 @@ namespace AuthCluster.Api.Endpoints;
 /// <summary>Password reset by emailed hash (<c>/v1/auth/password</c>).</summary>
 public static class PasswordEndpoints
 {
-    private const int MaxHashLength = 512;
-
     public static RouteGroupBuilder MapPasswordEndpoints(this RouteGroupBuilder v1)
     {
         var password = v1.MapGroup("/auth/password").WithTags("Authentication");
@@ -26,12 +24,9 @@ public static class PasswordEndpoints
     /// same work whether or not an account exists and hands the email on without waiting for it.
     /// </summary>
     public static async Task<Results<Accepted, ApiError>> SendResetEmail(
-        ApiClient client, JsonBody body, IGrainFactory grains, AuthMetrics metrics)
+        ApiClient client, SendResetEmailRequest request, IGrainFactory grains, AuthMetrics metrics)
     {
-        var email = body.Email();
-        var shopId = body.ShopId();
-        var resetUrl = body.RequiredString("reset_url", ResetUrlPolicy.MaxLength);
-        body.ThrowIfInvalid();
+        var (email, shopId, resetUrl) = request;
         client.EnsureShop(shopId);
         if (!ResetUrlPolicy.IsAllowed(resetUrl, client.ResetUrlOrigins))
         {
@@ -48,13 +43,9 @@ public static class PasswordEndpoints
     /// Validates the new password before the hash is looked at, so a rejected password leaves the hash usable.
     /// </summary>
     public static async Task<Results<Ok<TokenResponse>, ApiError>> UpdateByHash(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+        ApiClient client, UpdateByHashRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
     {
-        var shopId = body.ShopId();
-        // A hash of the wrong shape is simply not a valid hash (invalid_hash below), not a malformed request.
-        var hash = body.RequiredString("hash", MaxHashLength);
-        var password = body.NewPassword();
-        body.ThrowIfInvalid();
+        var (shopId, hash, password) = request;
         client.EnsureShop(shopId);
 
         var result = ResetHashes.TryGetKey(hash, out var key)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Endpoints;
 using AuthCluster.Api.Http;
@@ -63,7 +64,11 @@ public static class AuthApiExtensions
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // The contract's numbers are JSON numbers: "1" is not a shop id (the web default would read it as one).
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemContract.Customize);
+        services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddOpenApi();
         services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
@@ -75,7 +80,8 @@ public static class AuthApiExtensions
     /// <summary>The HTTP pipeline and every endpoint of the contract.</summary>
     public static WebApplication MapAuthEndpoints(this WebApplication app)
     {
-        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseExceptionHandler();
+        app.Use(OversizedBodies.Reject);
         app.Use(NoStoreOnApiResponses);
         app.UseHttpMetrics();
         app.UseRateLimiter();
