@@ -27,8 +27,9 @@ public static class DiscoveryEndpoints
         return TypedResults.Ok(new JwksResponse([.. ring.Keys.Select(k => k.PublicJwk())]));
     }
 
-    public static Ok<DiscoveryDocument> Configuration(IOptions<AuthOptions> options, HttpResponse response)
+    public static async Task<Ok<DiscoveryDocument>> Configuration(IOptions<AuthOptions> options, SigningKeyCache keys, HttpResponse response)
     {
+        var ring = await keys.GetAsync();
         var issuer = options.Value.Issuer.TrimEnd('/');
         response.Headers.CacheControl = $"public, max-age={(int)JwksMaxAge.TotalSeconds}";
         return TypedResults.Ok(new DiscoveryDocument(
@@ -36,9 +37,11 @@ public static class DiscoveryEndpoints
             $"{issuer}/.well-known/jwks.json",
             $"{issuer}/v1/oauth/token",
             $"{issuer}/v1/oauth/introspect",
+            $"{issuer}/v1/oauth/revoke",
             ["refresh_token"],
             ["client_secret_basic", "client_secret_post"],
-            [options.Value.Signing.Algorithm],
+            // Every algorithm a token still in circulation may carry, not only today's: older keys stay in the JWKS.
+            ring.Algorithms.Count > 0 ? ring.Algorithms : [options.Value.Signing.Algorithm],
             ["public"],
             ["none"]));
     }
@@ -51,6 +54,7 @@ public sealed record DiscoveryDocument(
     string JwksUri,
     string TokenEndpoint,
     string IntrospectionEndpoint,
+    string RevocationEndpoint,
     IReadOnlyList<string> GrantTypesSupported,
     IReadOnlyList<string> TokenEndpointAuthMethodsSupported,
     IReadOnlyList<string> IdTokenSigningAlgValuesSupported,

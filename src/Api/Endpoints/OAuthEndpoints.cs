@@ -13,11 +13,12 @@ public static class OAuthEndpoints
     public static RouteGroupBuilder MapOAuthEndpoints(this RouteGroupBuilder v1)
     {
         var oauth = v1.MapGroup("/oauth").WithTags("Tokens and sessions");
-        oauth.MapPost("/token", Token).DisableAntiforgery();
+        oauth.MapPost("/token", Token).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata);
         oauth.MapGet("/token/validate", Validate);
         oauth.MapGet("/tokens", ListSessions);
         oauth.MapDelete("/tokens/{id}", RevokeSession);
-        oauth.MapPost("/introspect", Introspect).DisableAntiforgery();
+        oauth.MapPost("/introspect", Introspect).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata);
+        oauth.MapPost("/revoke", Revoke).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata);
         return v1;
     }
 
@@ -120,6 +121,40 @@ public static class OAuthEndpoints
             ? response
             : new IntrospectionResponse(false));
     }
+
+    /// <summary>
+    /// RFC 7009: revokes the session of a refresh or access token, through its owner so that the owner's session
+    /// list stays right. Unknown, inactive and other shops' tokens get the same empty 200 and change nothing.
+    /// </summary>
+    public static async Task<Ok<EmptyResponse>> Revoke(
+        OAuthRequest<RevocationRequest> request, IGrainFactory grains, AccessTokenValidator validator)
+    {
+        if (await LiveSessionOf(request.Body.Token, grains, validator) is { } session && request.Client.ShopIds.Contains(session.ShopId))
+        {
+            await SessionOwners.Of(grains, session.SubjectId, session.CustomerType)
+                .RevokeSession(session.SessionId, RevocationReason.RevokedByClient);
+        }
+
+        return TypedResults.Ok(EmptyResponse.Instance);
+    }
+
+    private static async Task<RefreshTokenInfo?> LiveSessionOf(string token, IGrainFactory grains, AccessTokenValidator validator)
+    {
+        if (RefreshTokenFormat.TryParse(token, out var sessionId, out _))
+        {
+            return await grains.GetGrain<ISessionGrain>(sessionId).Inspect(token);
+        }
+
+        return await validator.ValidateAsync(token) is { } claims
+            ? new RefreshTokenInfo(claims.SessionId, claims.Subject, claims.CustomerType, claims.ShopId, claims.ClientId, DateTimeOffset.FromUnixTimeSeconds(claims.Expires))
+            : null;
+    }
+}
+
+/// <summary>A <c>{}</c> body, where RFC 7009 answers with nothing to say.</summary>
+public sealed record EmptyResponse
+{
+    public static EmptyResponse Instance { get; } = new();
 }
 
 public sealed record ValidationResponse(

@@ -36,3 +36,14 @@ public sealed record IntrospectionRequest(string Token, string? ClientId = null,
 
     private bool PrintMembers(StringBuilder builder) => false;
 }
+
+/// <summary>
+/// <c>POST /v1/oauth/revoke</c> (RFC 7009); client authentication as for <see cref="TokenRequest"/>. The hint is
+/// accepted and not needed: a refresh token and an access token are told apart by their form.
+/// </summary>
+public sealed record RevocationRequest(string Token, string? TokenTypeHint = null, string? ClientId = null, string? ClientSecret = null) : IRequestBody
+{
+    public void Validate(FieldChecks check) => check.Required("token");
+
+    private bool PrintMembers(StringBuilder builder) => false;
+}

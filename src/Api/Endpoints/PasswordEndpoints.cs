@@ -15,7 +15,8 @@ public static class PasswordEndpoints
     {
         var password = v1.MapGroup("/auth/password").WithTags("Authentication");
         password.MapPost("/send-reset-email", SendResetEmail).RequireRateLimiting(RateLimits.PasswordResetIp);
-        password.MapPut("/update-by-hash", UpdateByHash).RequireRateLimiting(RateLimits.CustomerIp);
+        // PUT is the contract's verb; POST too, for clients written from documentation that used it.
+        password.MapMethods("/update-by-hash", [HttpMethods.Put, HttpMethods.Post], UpdateByHash).RequireRateLimiting(RateLimits.CustomerIp);
         return v1;
     }
 
@@ -23,7 +24,7 @@ public static class PasswordEndpoints
     /// Answers 202 for every well-formed request, before and regardless of delivery: the email index does the
     /// same work whether or not an account exists and hands the email on without waiting for it.
     /// </summary>
-    public static async Task<Results<Accepted, ApiError>> SendResetEmail(
+    public static async Task<Results<Accepted<ResetEmailAccepted>, ApiError>> SendResetEmail(
         ApiClient client, SendResetEmailRequest request, IGrainFactory grains, AuthMetrics metrics)
     {
         var (email, shopId, resetUrl) = request;
@@ -36,7 +37,7 @@ public static class PasswordEndpoints
         await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(shopId, email))
             .RequestPasswordReset(new PasswordResetRequest(resetUrl, client.ClientId));
         metrics.PasswordResetRequested();
-        return TypedResults.Accepted((string?)null);
+        return TypedResults.Accepted((string?)null, ResetEmailAccepted.Instance);
     }
 
     /// <summary>
@@ -57,4 +58,10 @@ public static class PasswordEndpoints
             ? TypedResults.Ok(await tokens.IssueAsync(grant))
             : ApiErrors.InvalidHash();
     }
+}
+
+/// <summary>The body of send-reset-email's 202: the same for every well-formed request, so it reveals nothing.</summary>
+public sealed record ResetEmailAccepted(string Status)
+{
+    public static ResetEmailAccepted Instance { get; } = new("accepted");
 }

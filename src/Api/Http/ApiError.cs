@@ -37,13 +37,24 @@ public sealed class ApiError(int status, string error, string description) : IRe
 
         response.Headers.CacheControl = "no-store";
         var problem = ProblemContract.Create(Status, Error, Description, Errors);
+        if (OAuthErrors.Apply(httpContext))
+        {
+            await WriteShapedAsync(httpContext, problem, OAuthErrors.MediaType);
+            return;
+        }
+
         var problems = httpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
         if (!await problems.TryWriteAsync(new() { HttpContext = httpContext, ProblemDetails = problem }))
         {
             // The service declines clients whose Accept header names no JSON type; the contract answers them all alike.
-            ProblemContract.Shape(problem);
-            await response.WriteAsJsonAsync(problem, options: null, ProblemContract.MediaType, httpContext.RequestAborted);
+            await WriteShapedAsync(httpContext, problem, ProblemContract.MediaType);
         }
+    }
+
+    private static Task WriteShapedAsync(HttpContext httpContext, ProblemDetails problem, string mediaType)
+    {
+        ProblemContract.Shape(problem);
+        return httpContext.Response.WriteAsJsonAsync(problem, options: null, mediaType, httpContext.RequestAborted);
     }
 }
 

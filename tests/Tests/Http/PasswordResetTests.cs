@@ -56,7 +56,8 @@ public sealed class PasswordResetTests
         foreach (var response in new[] { unknown, guest, known })
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            Assert.Equal("", await response.Content.ReadAsStringAsync());
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("""{"status":"accepted"}""", await response.Content.ReadAsStringAsync());
         }
 
         // The registered customer's email arriving shows delivery ran; give stragglers a moment more.

@@ -23,8 +23,10 @@ public sealed class RequestBodyTests(ApiFixture fixture) : IClassFixture<ApiFixt
         { "POST", "/v1/auth/logout", "| scope" },
         { "POST", "/v1/auth/password/send-reset-email", "email shop_id reset_url |" },
         { "PUT", "/v1/auth/password/update-by-hash", "shop_id hash password |" },
+        { "POST", "/v1/auth/password/update-by-hash", "shop_id hash password |" },
         { "POST", "/v1/oauth/token", "grant_type | refresh_token client_id client_secret" },
         { "POST", "/v1/oauth/introspect", "token | client_id client_secret" },
+        { "POST", "/v1/oauth/revoke", "token | token_type_hint client_id client_secret" },
     };
 
     [Fact]
@@ -79,8 +81,10 @@ public sealed class RequestBodyTests(ApiFixture fixture) : IClassFixture<ApiFixt
         ("POST", "/v1/auth/login/guest"),
         ("POST", "/v1/auth/password/send-reset-email"),
         ("PUT", "/v1/auth/password/update-by-hash"),
+        ("POST", "/v1/auth/password/update-by-hash"),
         ("POST", "/v1/oauth/token"),
         ("POST", "/v1/oauth/introspect"),
+        ("POST", "/v1/oauth/revoke"),
     ];
 
     public static TheoryData<string, string, byte[]> HostileBodies

@@ -170,12 +170,19 @@ public static class TestApi
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
-    /// <summary>Asserts the contract's error shape: status, problem+json, the machine code.</summary>
+    /// <summary>The endpoints whose errors are <c>application/json</c> (RFC 6749 §5.2) rather than problem+json.</summary>
+    public static readonly string[] OAuthEndpoints = ["/v1/oauth/token", "/v1/oauth/introspect", "/v1/oauth/revoke"];
+
+    /// <summary>
+    /// Asserts the contract's error shape: status, media type (problem+json; plain JSON on the OAuth endpoints),
+    /// the machine code.
+    /// </summary>
     public static async Task<JsonElement> AssertErrorAsync(this HttpResponseMessage response, HttpStatusCode status, string error)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"Expected {(int)status} {error}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var oauth = OAuthEndpoints.Contains(response.RequestMessage?.RequestUri?.AbsolutePath);
+        Assert.Equal(oauth ? "application/json" : "application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var json = JsonDocument.Parse(body).RootElement;
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.Equal((int)status, json.GetProperty("status").GetInt32());
