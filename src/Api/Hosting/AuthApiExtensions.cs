@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Endpoints;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Hosting;
@@ -69,7 +70,7 @@ public static class AuthApiExtensions
         });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemContract.Customize);
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.AddOpenApi();
+        services.AddAuthOpenApi();
         services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
             .AddCheck<EmailHealthCheck>("email", tags: ["ready"]);
@@ -95,7 +96,7 @@ public static class AuthApiExtensions
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.WriteAsync });
         app.MapMetrics("/metrics");
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapAuthOpenApi();
         return app;
     }
 
