@@ -30,6 +30,7 @@ public static class ApiDocumentation
                 .WithTitle("AuthCluster API reference")
                 .WithOpenApiRoutePattern(DocumentPattern)
                 .AddPreferredSecuritySchemes(ContractDocumentTransformer.ClientScheme)
+                .HideDeveloperTools()
                 .DisableDefaultFonts()
                 .DisableTelemetry()
                 .DisableAgent()
