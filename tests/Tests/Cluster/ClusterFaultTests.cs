@@ -25,6 +25,7 @@ public sealed class ClusterProcessCollection
 /// under a steady mixed load through both API nodes. Each test gets a fresh database and cluster id.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[ProcessLevel]
 public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
     private const int Workers = 6;
