@@ -6,12 +6,12 @@ using Microsoft.Extensions.Time.Testing;
 namespace AuthCluster.Tests.Http;
 
 /// <summary>
-/// send-reset-email and update-by-hash through the real API and embedded silo (pickup email provider). One host
-/// for the class; tests that need other settings or their own clock start their own.
+/// send-reset-email and update-by-hash through the real API and embedded silo (pickup email provider), on one
+/// host for the class.
 /// </summary>
 public sealed class PasswordResetTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
-    private const string NewPassword = "amber-lantern-quietly-17";
+    internal const string NewPassword = "amber-lantern-quietly-17";
 
     [Fact]
     public async Task SendResetEmail_RegisteredCustomer_WritesReadableEmlWithEncodedLink()
@@ -167,38 +167,6 @@ public sealed class PasswordResetTests(ApiFixture fixture) : IClassFixture<ApiFi
     }
 
     [Fact]
-    public async Task UpdateByHash_ExpiredHash_Returns400InvalidHash()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(time: time);
-        var http = factory.ClientFor();
-        var email = TestApi.UniqueEmail();
-        await http.RegisteredAsync(email);
-        var hash = await factory.RequestHashAsync(http, email);
-
-        time.Advance(TimeSpan.FromMinutes(60) + TimeSpan.FromSeconds(1));
-        using var response = await http.UpdateByHashAsync(hash, NewPassword);
-
-        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_hash");
-    }
-
-    [Fact]
-    public async Task UpdateByHash_HashWithinConfiguredLifetime_Succeeds()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:PasswordReset:HashLifetime"] = "02:00:00" }, time);
-        var http = factory.ClientFor();
-        var email = TestApi.UniqueEmail();
-        await http.RegisteredAsync(email);
-        var hash = await factory.RequestHashAsync(http, email);
-
-        time.Advance(TimeSpan.FromMinutes(90));
-        using var response = await http.UpdateByHashAsync(hash, NewPassword);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
-
-    [Fact]
     public async Task UpdateByHash_SupersededHash_Returns400InvalidHash()
     {
         var factory = fixture.Factory;
@@ -308,6 +276,62 @@ public sealed class PasswordResetTests(ApiFixture fixture) : IClassFixture<ApiFi
     }
 
     [Fact]
+    public async Task SendResetEmail_MissingFields_Returns400ValidationError()
+    {
+        var factory = fixture.Factory;
+
+        using var response = await factory.ClientFor().PostAsJsonAsync("/v1/auth/password/send-reset-email", new { shop_id = 1 });
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "validation_error");
+        Assert.True(error.GetProperty("errors").TryGetProperty("email", out _));
+        Assert.True(error.GetProperty("errors").TryGetProperty("reset_url", out _));
+    }
+
+    private static (string Headers, string Body) SplitAtBlankLine(string eml)
+    {
+        var split = eml.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return (eml[..(split + 2)], eml[(split + 4)..]);
+    }
+}
+
+/// <summary>Password reset rules that need a host of their own: other limits or a fake clock.</summary>
+public sealed class PasswordResetSettingsTests
+{
+    private const string NewPassword = PasswordResetTests.NewPassword;
+
+    [Fact]
+    public async Task UpdateByHash_ExpiredHash_Returns400InvalidHash()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = new AuthApiFactory(time: time);
+        var http = factory.ClientFor();
+        var email = TestApi.UniqueEmail();
+        await http.RegisteredAsync(email);
+        var hash = await factory.RequestHashAsync(http, email);
+
+        time.Advance(TimeSpan.FromMinutes(60) + TimeSpan.FromSeconds(1));
+        using var response = await http.UpdateByHashAsync(hash, NewPassword);
+
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_hash");
+    }
+
+    [Fact]
+    public async Task UpdateByHash_HashWithinConfiguredLifetime_Succeeds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:PasswordReset:HashLifetime"] = "02:00:00" }, time);
+        var http = factory.ClientFor();
+        var email = TestApi.UniqueEmail();
+        await http.RegisteredAsync(email);
+        var hash = await factory.RequestHashAsync(http, email);
+
+        time.Advance(TimeSpan.FromMinutes(90));
+        using var response = await http.UpdateByHashAsync(hash, NewPassword);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task SendResetEmail_OverPerAccountLimit_Returns202ButSendsNoMore()
     {
         await using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:PasswordReset:MaxEmailsPerWindow"] = "2" });
@@ -340,23 +364,5 @@ public sealed class PasswordResetTests(ApiFixture fixture) : IClassFixture<ApiFi
 
         await third.AssertErrorAsync(HttpStatusCode.TooManyRequests, "too_many_attempts");
         Assert.True(third.Headers.Contains("Retry-After"));
-    }
-
-    [Fact]
-    public async Task SendResetEmail_MissingFields_Returns400ValidationError()
-    {
-        var factory = fixture.Factory;
-
-        using var response = await factory.ClientFor().PostAsJsonAsync("/v1/auth/password/send-reset-email", new { shop_id = 1 });
-
-        var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "validation_error");
-        Assert.True(error.GetProperty("errors").TryGetProperty("email", out _));
-        Assert.True(error.GetProperty("errors").TryGetProperty("reset_url", out _));
-    }
-
-    private static (string Headers, string Body) SplitAtBlankLine(string eml)
-    {
-        var split = eml.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        return (eml[..(split + 2)], eml[(split + 4)..]);
     }
 }
