@@ -7,7 +7,7 @@ namespace AuthCluster.Tests.Email;
 /// <summary>Reset emails through the real SendGrid client against a local stand-in of the v3 API.</summary>
 public sealed class SendGridDeliveryTests
 {
-    private const string ApiKey = "SG.test-api-key";
+    internal const string ApiKey = "SG.test-api-key";
 
     [Fact]
     public async Task SendResetEmail_RegisteredCustomer_ArrivesAtSendGridWithRecipientSubjectAndLink()
@@ -110,6 +110,51 @@ public sealed class SendGridDeliveryTests
         }
     }
 
+    /// <summary>True once the reset grain has persisted that its email went out (it never sends it again then).</summary>
+    private static async Task<bool> DeliveryRecordedAsync(string database)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT payload FROM orleans_grain_state WHERE grain_type = 'passwordreset' AND payload IS NOT NULL";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            using var state = JsonDocument.Parse((byte[])reader[0]);
+            if (state.RootElement.TryGetProperty("DeliveredAt", out var deliveredAt) && deliveredAt.ValueKind != JsonValueKind.Null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static Dictionary<string, string?> SendGridSettings(SendGridStandIn sendGrid, string? sqliteFile = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Provider"] = "SendGrid",
+            ["Email:SendGrid:ApiKey"] = ApiKey,
+            ["Email:SendGrid:Host"] = sendGrid.Host,
+            ["Email:Retry:InitialDelay"] = "00:00:00.200",
+            ["Email:Retry:MaxDelay"] = "00:00:01",
+        };
+        if (sqliteFile is not null)
+        {
+            settings["Storage:Provider"] = "Sqlite";
+            settings["Storage:ConnectionString"] = $"Data Source={sqliteFile}";
+        }
+
+        return settings;
+    }
+}
+
+/// <summary>What readiness reports about the email provider (a class of its own, so it runs beside the delivery tests).</summary>
+public sealed class SendGridHealthTests
+{
+    private const string ApiKey = SendGridDeliveryTests.ApiKey;
+
     [Fact]
     public async Task HealthReady_ProviderRefusesApiKey_ReportsEmailDegraded()
     {
@@ -166,42 +211,5 @@ public sealed class SendGridDeliveryTests
         Assert.Equal("Healthy", status);
     }
 
-    /// <summary>True once the reset grain has persisted that its email went out (it never sends it again then).</summary>
-    private static async Task<bool> DeliveryRecordedAsync(string database)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT payload FROM orleans_grain_state WHERE grain_type = 'passwordreset' AND payload IS NOT NULL";
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            using var state = JsonDocument.Parse((byte[])reader[0]);
-            if (state.RootElement.TryGetProperty("DeliveredAt", out var deliveredAt) && deliveredAt.ValueKind != JsonValueKind.Null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static Dictionary<string, string?> SendGridSettings(SendGridStandIn sendGrid, string? sqliteFile = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Email:Provider"] = "SendGrid",
-            ["Email:SendGrid:ApiKey"] = ApiKey,
-            ["Email:SendGrid:Host"] = sendGrid.Host,
-            ["Email:Retry:InitialDelay"] = "00:00:00.200",
-            ["Email:Retry:MaxDelay"] = "00:00:01",
-        };
-        if (sqliteFile is not null)
-        {
-            settings["Storage:Provider"] = "Sqlite";
-            settings["Storage:ConnectionString"] = $"Data Source={sqliteFile}";
-        }
-
-        return settings;
-    }
+    private static Dictionary<string, string?> SendGridSettings(SendGridStandIn sendGrid) => SendGridDeliveryTests.SendGridSettings(sendGrid);
 }
