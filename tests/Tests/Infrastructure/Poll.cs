@@ -8,7 +8,7 @@ namespace AuthCluster.Tests.Infrastructure;
 /// </summary>
 public static class Poll
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
