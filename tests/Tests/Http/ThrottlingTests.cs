@@ -4,9 +4,12 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AuthCluster.Tests.Http;
 
-public sealed class ThrottlingTests
+/// <summary>One host with short throttling settings on a fake clock, shared by the class (throttles are per email).</summary>
+public sealed class ThrottlingFixture() : ApiFixture(ThrottlingTests.Throttling, new FakeTimeProvider(DateTimeOffset.UtcNow));
+
+public sealed class ThrottlingTests(ThrottlingFixture fixture) : IClassFixture<ThrottlingFixture>
 {
-    private static Dictionary<string, string?> Throttling => new()
+    internal static Dictionary<string, string?> Throttling => new()
     {
         ["Auth:Throttling:FreeFailures"] = "3",
         ["Auth:Throttling:BaseDelay"] = "00:00:10",
@@ -16,8 +19,7 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_FailuresBeyondFreeCount_AreThrottledWithRetryAfterForKnownAndUnknownEmails()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var factory = fixture.Factory;
         var http = factory.ClientFor();
         var known = TestApi.UniqueEmail();
         await http.RegisteredAsync(known);
@@ -39,8 +41,7 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_DelayDoublesUpToMaxDelayThenOwnerGetsIn()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var (factory, time) = (fixture.Factory, fixture.Time);
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
@@ -68,8 +69,7 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_SuccessResetsFailureCount()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var factory = fixture.Factory;
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
@@ -92,8 +92,7 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_ThrottleIsPerShop()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var factory = fixture.Factory;
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email, AuthApiFactory.ShopA2);

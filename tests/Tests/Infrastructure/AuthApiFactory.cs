@@ -107,7 +107,20 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
 
     public override async ValueTask DisposeAsync()
     {
-        await base.DisposeAsync();
+        // Stopping the silo waits on Orleans' own retries and timeouts, which run on the host's clock: a fake clock
+        // has to keep moving until the host is down, or the stop hangs until some real-time timeout (about 30 s).
+        using var stopped = new CancellationTokenSource();
+        var ticking = Time is null ? Task.CompletedTask : KeepTimeMovingAsync(Time, stopped.Token);
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            await stopped.CancelAsync();
+            await ticking;
+        }
+
         try
         {
             if (Directory.Exists(PickupDirectory))
@@ -118,6 +131,22 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
         catch (IOException)
         {
             // A leftover temp folder is harmless.
+        }
+    }
+
+    private static async Task KeepTimeMovingAsync(FakeTimeProvider time, CancellationToken stopped)
+    {
+        while (!stopped.IsCancellationRequested)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), stopped);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host is down.
+            }
         }
     }
 

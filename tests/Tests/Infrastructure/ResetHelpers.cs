@@ -20,36 +20,30 @@ public static partial class Reset
         ? match.Groups[1].Value
         : throw new InvalidOperationException("No reset link in the email.");
 
-    /// <summary>Waits for <paramref name="count"/> <c>.eml</c> files in the pickup directory and returns them, oldest first.</summary>
-    public static async Task<IReadOnlyList<string>> WaitForPickupAsync(this AuthApiFactory factory, int count, TimeSpan? timeout = null)
+    /// <summary>The <c>.eml</c> files in the pickup directory addressed to <paramref name="to"/>, oldest first.</summary>
+    /// <remarks>By recipient, because tests of a class share one host and with it one pickup directory.</remarks>
+    public static IReadOnlyList<string> PickupFor(this AuthApiFactory factory, string to) =>
+        Directory.Exists(factory.PickupDirectory)
+            ? [.. Directory.GetFiles(factory.PickupDirectory, "*.eml")
+                .Where(file => File.ReadAllText(file).Contains($"To: {to}\r\n", StringComparison.Ordinal))
+                .OrderBy(File.GetLastWriteTimeUtc)]
+            : [];
+
+    /// <summary>Waits for <paramref name="count"/> emails to <paramref name="to"/> and returns them, oldest first.</summary>
+    public static async Task<IReadOnlyList<string>> WaitForPickupAsync(this AuthApiFactory factory, string to, int count, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            var files = Directory.Exists(factory.PickupDirectory)
-                ? Directory.GetFiles(factory.PickupDirectory, "*.eml").OrderBy(File.GetLastWriteTimeUtc).ToList()
-                : [];
-            if (files.Count >= count)
-            {
-                return files;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Expected {count} emails in the pickup directory, found {files.Count}.");
-            }
-
-            await Task.Delay(50);
-        }
+        IReadOnlyList<string> files = [];
+        await Poll.UntilAsync(() => (files = factory.PickupFor(to)).Count >= count, $"{count} email(s) in the pickup directory", timeout);
+        return files;
     }
 
     /// <summary>Requests a reset for <paramref name="email"/> and returns the hash from the email that arrives.</summary>
     public static async Task<string> RequestHashAsync(this AuthApiFactory factory, HttpClient http, string email)
     {
-        var before = Directory.Exists(factory.PickupDirectory) ? Directory.GetFiles(factory.PickupDirectory, "*.eml").Length : 0;
+        var before = factory.PickupFor(email).Count;
         using var response = await http.SendResetEmailAsync(email);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        var files = await factory.WaitForPickupAsync(before + 1);
+        var files = await factory.WaitForPickupAsync(email, before + 1);
         return HashIn(await File.ReadAllTextAsync(files[^1]));
     }
 
