@@ -8,7 +8,11 @@ dir="${AUTHCLUSTER_K8S_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/authcluster/k8s-to
 stamp="$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)"
 
 mkdir -p "$dir"
-cp "$here/manifests.mjs" "$dir/"
+# One installer at a time per directory (test runs of several worktrees may start together).
+exec 9>"$dir/.lock"
+flock 9
+# Replaced, not overwritten: another test run may be reading it.
+cp "$here/manifests.mjs" "$dir/.manifests.mjs.new" && mv -f "$dir/.manifests.mjs.new" "$dir/manifests.mjs"
 if [[ ! -f "$dir/.installed-$stamp" ]]; then
   command -v npm >/dev/null || { echo "install.sh: npm is not installed (apt-get install nodejs npm)" >&2; exit 3; }
   rm -f "$dir"/.installed-*
