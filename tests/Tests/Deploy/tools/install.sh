@@ -4,7 +4,7 @@
 # there already. Used by .ci/run and, when needed, by the manifest tests themselves.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dir="${AUTHCLUSTER_K8S_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/authcluster/k8s-tools}"
+dir="${AUTHCLUSTER_K8S_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/authcluster/k8s-tools}"
 stamp="$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)"
 
 mkdir -p "$dir"
