@@ -107,11 +107,11 @@ public sealed class LoginThrottleTests
 
     [Theory]
     [InlineData(0, 0)]
-    [InlineData(5, 0)]
-    [InlineData(6, 2)]
-    [InlineData(7, 4)]
-    [InlineData(14, 512)]
-    [InlineData(15, 900)]
+    [InlineData(4, 0)]
+    [InlineData(5, 2)]
+    [InlineData(6, 4)]
+    [InlineData(13, 512)]
+    [InlineData(14, 900)]
     [InlineData(1000, 900)]
     public void DelayAfter_Failures_DoublesUpToMax(int failures, int seconds) =>
         Assert.Equal(TimeSpan.FromSeconds(seconds), LoginThrottle.DelayAfter(failures, Options));
@@ -121,9 +121,9 @@ public sealed class LoginThrottleTests
     {
         var last = DateTimeOffset.UnixEpoch;
 
-        Assert.Equal(TimeSpan.FromSeconds(3), LoginThrottle.RetryAfter(7, last, last.AddSeconds(1), Options));
-        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(7, last, last.AddSeconds(4), Options));
-        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(7, null, last, Options));
+        Assert.Equal(TimeSpan.FromSeconds(3), LoginThrottle.RetryAfter(6, last, last.AddSeconds(1), Options));
+        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(6, last, last.AddSeconds(4), Options));
+        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(6, null, last, Options));
     }
 }
 
