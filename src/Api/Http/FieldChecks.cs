@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Api.Http;
@@ -12,7 +11,6 @@ namespace AuthCluster.Api.Http;
 public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<string> mistyped)
 {
     private const int MaxNameLength = 100;
-    private const int MaxEmailLength = 254;
     private const string NotAString = "Must be a string.";
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
@@ -46,14 +44,16 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
         }
     }
 
-    /// <summary>An email address; leading and trailing spaces are allowed here and trimmed by the body.</summary>
+    /// <summary>
+    /// An email address that <see cref="EmailAddress"/> accepts (so it has a canonical form and an index key);
+    /// leading and trailing spaces are allowed here and trimmed by the body.
+    /// </summary>
     public void Email(string field, string value)
     {
-        Text(field, value, MaxEmailLength);
-        var trimmed = present.Contains(field) ? value.Trim() : "";
-        if (trimmed.Length > 0 && !IsEmail(trimmed))
+        Text(field, value, EmailAddress.MaxLength);
+        if (present.Contains(field) && !_errors.ContainsKey(field) && EmailAddress.Check(value) is { } problem)
         {
-            Add(field, "Must be an email address.");
+            Add(field, problem);
         }
     }
 
@@ -136,11 +136,4 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
 
         return true;
     }
-
-    private static bool IsEmail(string email) =>
-        email.Count(c => c == '@') == 1
-        && !email.Any(char.IsWhiteSpace)
-        && MailAddress.TryCreate(email, out var address)
-        && address.Address == email
-        && address.Host.Contains('.', StringComparison.Ordinal);
 }

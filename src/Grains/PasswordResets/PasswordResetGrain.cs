@@ -89,7 +89,7 @@ public sealed partial class PasswordResetGrain(
             return PasswordResetResult.InvalidHash;
         }
 
-        var indexKey = EmailAddress.IndexKey(Reset.ShopId, Reset.Email);
+        var indexKey = EmailAddress.StoredIndexKey(Reset.ShopId, Reset.Email);
         var result = await GrainFactory.GetGrain<ICustomerGrain>(Reset.CustomerId).CompletePasswordReset(Key, password, client);
         if (result.Outcome == PasswordResetOutcome.Success)
         {

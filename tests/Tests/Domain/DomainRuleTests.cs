@@ -133,6 +133,25 @@ public sealed class EmailAddressTests
     public void IndexKey_TrimsAndLowerCases() =>
         Assert.Equal("7:ada@example.com", EmailAddress.IndexKey(7, "  Ada@Example.COM "));
 
+    [Theory]
+    [InlineData("Ada.Lovelace+shop@Example.COM", "ada.lovelace+shop@example.com")]
+    [InlineData("o'brien@xn--bcher-kva.example", "o'brien@xn--bcher-kva.example")]
+    [InlineData("ｋａｔｅ@Bücher.Example", "kate@xn--bcher-kva.example")]
+    [InlineData("ÉMILIE@example.com", "émilie@example.com")]
+    public void Normalize_AcceptableAddress_GivesCanonicalForm(string email, string canonical) =>
+        Assert.Equal(canonical, EmailAddress.Normalize(email));
+
+    [Fact]
+    public void Normalize_UnacceptableAddress_Throws() =>
+        Assert.Throws<ArgumentException>(() => EmailAddress.Normalize("ka\u00ADte@example.com"));
+
+    [Fact]
+    public void StoredIndexKey_AddressStoredBeforeTheRules_KeepsItsOldKey()
+    {
+        Assert.Equal("7:ka\u00ADte@example.com.", EmailAddress.StoredIndexKey(7, " Ka\u00ADte@Example.com. "));
+        Assert.Equal("7:kate@xn--bcher-kva.example", EmailAddress.StoredIndexKey(7, "kate@bücher.example"));
+    }
+
     [Fact]
     public void ShopIdOf_ReadsShopFromKey() => Assert.Equal(7, EmailAddress.ShopIdOf("7:a:b@example.com"));
 }
