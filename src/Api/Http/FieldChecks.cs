@@ -14,6 +14,9 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
     private const string NotAString = "Must be a string.";
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
+    /// <summary><c>Auth:Passwords:MinLength</c>, for <see cref="NewPassword"/>.</summary>
+    public int PasswordMinLength { get; init; } = PasswordPolicy.DefaultMinLength;
+
     /// <summary>A required, non-blank string of at most <paramref name="maxLength"/> characters (code points).</summary>
     public void Text(string field, string value, int maxLength)
     {
@@ -75,11 +78,16 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
         }
     }
 
-    /// <summary>A new password: must also satisfy <see cref="PasswordPolicy"/> (asked only if nothing is wrong yet, so no message repeats).</summary>
-    public void NewPassword(string field, string value)
+    /// <summary>
+    /// A new password, already <see cref="PasswordText.Normalize">normalized</see>: must also satisfy
+    /// <see cref="PasswordPolicy"/> with the configured minimum length, and not contain any of the customer's
+    /// <paramref name="contextWords"/> (asked only if nothing is wrong yet, so no message repeats).
+    /// </summary>
+    public void NewPassword(string field, string value, IEnumerable<string>? contextWords = null)
     {
         Password(field, value);
-        if (present.Contains(field) && !_errors.ContainsKey(field) && PasswordPolicy.Check(value) is { } problem)
+        if (present.Contains(field) && !_errors.ContainsKey(field)
+            && (PasswordPolicy.Check(value, PasswordMinLength) ?? PasswordPolicy.CheckContext(value, contextWords ?? [])) is { } problem)
         {
             Add(field, problem);
         }

@@ -90,7 +90,15 @@ public sealed partial class PasswordResetGrain(
         }
 
         var indexKey = EmailAddress.StoredIndexKey(Reset.ShopId, Reset.Email);
-        var result = await GrainFactory.GetGrain<ICustomerGrain>(Reset.CustomerId).CompletePasswordReset(Key, password, client);
+        var customer = GrainFactory.GetGrain<ICustomerGrain>(Reset.CustomerId);
+
+        // Before the customer sees the hash: a rejected password leaves it usable, as the API's own checks do.
+        if (await customer.CheckNewPassword(password) is { } problem)
+        {
+            return PasswordResetResult.PasswordRejected(problem);
+        }
+
+        var result = await customer.CompletePasswordReset(Key, password, client);
         if (result.Outcome == PasswordResetOutcome.Success)
         {
             // One-way to ourselves: runs after any delivery attempt in flight, never concurrently with it.

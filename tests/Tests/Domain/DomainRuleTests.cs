@@ -29,6 +29,48 @@ public sealed class PasswordPolicyTests
         Assert.Null(PasswordPolicy.Check(string.Concat(Enumerable.Repeat("😀", 128))));
         Assert.NotNull(PasswordPolicy.Check(string.Concat(Enumerable.Repeat("😀", 129))));
     }
+
+    [Fact]
+    public void ContextWords_NamesAndLocalPart_WholeAndSplitFromFourCharacters()
+    {
+        var words = PasswordPolicy.ContextWords(" Jo.Li+Shop@Example.com", "Mary-Jane", "van der Berg");
+
+        Assert.Equal(
+            new[] { "berg", "jane", "jo.li+shop", "mary", "mary-jane", "shop", "van der berg" },
+            words.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void CheckContext_IgnoresCaseAndCompatibilityForms()
+    {
+        var words = PasswordPolicy.ContextWords("kate@example.com", "Kate", "Smith");
+
+        Assert.NotNull(PasswordPolicy.CheckContext("my-KATE-password", words));
+        Assert.NotNull(PasswordPolicy.CheckContext(PasswordText.Normalize("ｓｍｉｔｈ-and-more"), words));
+        Assert.Null(PasswordPolicy.CheckContext("violet-staple-orbit-42", words));
+    }
+}
+
+public sealed class PasswordTextTests
+{
+    [Fact]
+    public void Normalize_ComposedDecomposedAndCompatibilityForms_AreOnePassword()
+    {
+        Assert.Equal("crème", PasswordText.Normalize("cre\u0300me"));
+        Assert.Equal("fire", PasswordText.Normalize("\uFB01re"));
+        Assert.Equal("ab", PasswordText.Normalize("ａｂ"));
+    }
+
+    [Fact]
+    public void LoginCandidates_TypedFormOnlyWhenItDiffers()
+    {
+        Assert.Equal(["plain-ascii-pass"], PasswordText.LoginCandidates("plain-ascii-pass"));
+        Assert.Equal(["crème", "cre\u0300me"], PasswordText.LoginCandidates("cre\u0300me"));
+    }
+
+    [Fact]
+    public void Normalize_IllFormedText_IsReturnedUnchanged() =>
+        Assert.Equal("a\uD800b", PasswordText.Normalize("a\uD800b"));
 }
 
 public sealed class PasswordHasherTests

@@ -43,15 +43,35 @@ public static partial class Reset
         }
     }
 
-    /// <summary>Requests a reset for <paramref name="email"/> and returns the hash from the email that arrives.</summary>
+    /// <summary>
+    /// Requests a reset for <paramref name="email"/> and returns the hash from the reset email that arrives (other
+    /// emails, such as a password-changed notice of an earlier reset, may arrive meanwhile and are passed over).
+    /// </summary>
     public static async Task<string> RequestHashAsync(this AuthApiFactory factory, HttpClient http, string email)
     {
-        var before = Directory.Exists(factory.PickupDirectory) ? Directory.GetFiles(factory.PickupDirectory, "*.eml").Length : 0;
+        var before = PickupFiles(factory).ToHashSet(StringComparer.Ordinal);
         using var response = await http.SendResetEmailAsync(email);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        var files = await factory.WaitForPickupAsync(before + 1);
-        return HashIn(await File.ReadAllTextAsync(files[^1]));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var file in PickupFiles(factory).Where(f => !before.Contains(f)))
+            {
+                var text = await File.ReadAllTextAsync(file);
+                if (text.Contains($"To: {email}\r\n", StringComparison.Ordinal) && TokenPattern().IsMatch(text))
+                {
+                    return HashIn(text);
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"No reset email for {email} arrived.");
     }
+
+    private static string[] PickupFiles(AuthApiFactory factory) =>
+        Directory.Exists(factory.PickupDirectory) ? Directory.GetFiles(factory.PickupDirectory, "*.eml") : [];
 
     [GeneratedRegex("token=([A-Za-z0-9_-]{43})")]
     private static partial Regex TokenPattern();
