@@ -85,6 +85,9 @@ public sealed partial class SessionGrain(
 
     public Task<bool> IsActive() => Task.FromResult(IsActiveAt(time.GetUtcNow()));
 
+    public Task<bool> IsActiveFor(Guid subjectId, CustomerType customerType) => Task.FromResult(
+        IsActiveAt(time.GetUtcNow()) && Session.SubjectId == subjectId && Session.CustomerType == customerType);
+
     public Task<SessionInfo?> GetInfo() => Task.FromResult(
         IsActiveAt(time.GetUtcNow())
             ? new SessionInfo(this.GetPrimaryKey(), Session.Ip, Session.UserAgent, Session.CreatedAt, Session.UpdatedAt, Session.ExpiresAt)
