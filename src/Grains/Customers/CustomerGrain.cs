@@ -156,4 +156,7 @@ public sealed partial class CustomerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retiring a reset hash of customer {CustomerId} failed ({ExceptionType}); it expires on its own")]
     private static partial void LogRetireFailed(ILogger logger, string exceptionType, Guid customerId);
+
+    public Task<string?> CheckNewPassword(string password) => Task.FromResult(
+        PasswordPolicy.CheckContext(password, PasswordPolicy.ContextWords(State.State.Email, State.State.FirstName, State.State.LastName)));
 }

@@ -101,7 +101,7 @@ public sealed record CustomerImportLine(
         public CustomerImportLine? Read()
         {
             var shopId = ShopId();
-            var email = RequiredText("email");
+            var email = Email();
             var firstName = RequiredText("first_name");
             var lastName = RequiredText("last_name");
             var gender = Gender();
@@ -143,6 +143,18 @@ public sealed record CustomerImportLine(
             }
 
             return text?.Trim() ?? "";
+        }
+
+        /// <summary>An address that registration would accept, so that the customer can log in with it.</summary>
+        private string Email()
+        {
+            var email = RequiredText("email");
+            if (email.Length > 0 && EmailAddress.Check(email) is { } problem)
+            {
+                Add("email", problem);
+            }
+
+            return email;
         }
 
         private string? Gender()

@@ -37,6 +37,33 @@ public sealed class SendGridDeliveryTests
     }
 
     [Fact]
+    public async Task UpdateByHash_PasswordChanged_NoticeArrivesAtSendGridWithoutAnySecret()
+    {
+        const string newPassword = "amber-lantern-quietly-17";
+        await using var sendGrid = await SendGridStandIn.StartAsync();
+        var settings = SendGridSettings(sendGrid);
+        settings["Email:Templates:PasswordChanged:Shops:2:Subject"] = "Ihr Passwort wurde geändert";
+        await using var factory = new AuthApiFactory(settings);
+        var http = factory.ClientFor();
+        var email = TestApi.UniqueEmail();
+        await http.RegisteredAsync(email, AuthApiFactory.ShopA2);
+        (await http.SendResetEmailAsync(email, shopId: AuthApiFactory.ShopA2)).Dispose();
+        var hash = Reset.HashIn((await sendGrid.WaitForDeliveriesAsync(1))[0].Content("text/plain"));
+
+        using var update = await http.UpdateByHashAsync(hash, newPassword, AuthApiFactory.ShopA2);
+
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        var notice = (await sendGrid.WaitForDeliveriesAsync(2))[1];
+        Assert.Equal(email, notice.To);
+        Assert.Equal("Ihr Passwort wurde geändert", notice.Subject);
+        Assert.Contains("was changed on", notice.Content("text/plain"), StringComparison.Ordinal);
+        foreach (var secret in new[] { hash, newPassword, "shop-a.example", "token=" })
+        {
+            Assert.DoesNotContain(secret, notice.Body.GetRawText(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task SendResetEmail_ShopTemplateConfigured_UsesShopSubjectAndText()
     {
         await using var sendGrid = await SendGridStandIn.StartAsync();

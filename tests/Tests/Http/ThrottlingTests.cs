@@ -17,7 +17,7 @@ public sealed class ThrottlingTests(ThrottlingFixture fixture) : IClassFixture<T
     };
 
     [Fact]
-    public async Task Login_FailuresBeyondFreeCount_AreThrottledWithRetryAfterForKnownAndUnknownEmails()
+    public async Task Login_AttemptAfterFreeFailures_IsThrottledWithRetryAfterForKnownAndUnknownEmails()
     {
         var factory = fixture.Factory;
         var http = factory.ClientFor();
@@ -27,7 +27,8 @@ public sealed class ThrottlingTests(ThrottlingFixture fixture) : IClassFixture<T
 
         foreach (var email in new[] { known, unknown })
         {
-            for (var i = 0; i < 4; i++)
+            // FreeFailures = 3: three failures are free, the fourth attempt is throttled (even with the right password).
+            for (var i = 0; i < 3; i++)
             {
                 await (await http.LoginAsync(email, "wrong-password-123")).AssertErrorAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
             }
@@ -47,7 +48,7 @@ public sealed class ThrottlingTests(ThrottlingFixture fixture) : IClassFixture<T
         await http.RegisteredAsync(email);
         var delays = new List<TimeSpan>();
 
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             (await http.LoginAsync(email, "wrong-password-123")).Dispose();
         }
@@ -73,13 +74,14 @@ public sealed class ThrottlingTests(ThrottlingFixture fixture) : IClassFixture<T
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
-        for (var i = 0; i < 3; i++)
+        // Two failures of the three free ones, then a success: the count starts over.
+        for (var i = 0; i < 2; i++)
         {
             (await http.LoginAsync(email, "wrong-password-123")).Dispose();
         }
 
         (await http.LoginAsync(email)).EnsureSuccessStatusCode();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             await (await http.LoginAsync(email, "wrong-password-123")).AssertErrorAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
         }

@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AuthCluster.Tests.Infrastructure;
@@ -67,6 +68,12 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider? Time { get; }
 
+    /// <summary>
+    /// Every log record that passes the configured levels (<c>Logging:LogLevel:…</c>; warnings by default), from the
+    /// API and its embedded silo alike.
+    /// </summary>
+    public FakeLogCollector Logs => Services.GetFakeLogCollector();
+
     /// <summary>Where the pickup email provider (the default here) writes its <c>.eml</c> files.</summary>
     public string PickupDirectory => Settings["Email:PickupDirectory"]!;
 
@@ -99,6 +106,7 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureServices(services => services.AddFakeLogging());
         if (Time is not null)
         {
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
