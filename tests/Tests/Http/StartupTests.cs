@@ -37,7 +37,7 @@ public sealed class StartupTests
         var failure = Record.Exception(() => factory.Server);
 
         Assert.IsType<OptionsValidationException>(failure);
-        Assert.Contains("at least 16 characters", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("at least 32 characters", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
