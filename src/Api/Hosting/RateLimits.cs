@@ -30,9 +30,10 @@ public sealed class RateLimitSettings
     public WindowLimit PasswordReset { get; set; } = new() { PermitLimit = 30, Window = TimeSpan.FromMinutes(15) };
 
     /// <summary>
-    /// <c>RateLimiting:PerClient</c>: what a client that forwards no <c>X-Customer-IP</c> may send to the limited
-    /// endpoints altogether. All its customers share the backend's address, so this is sized for a busy shop
-    /// (1,000 a second; a shop at 200 guest logins a second stays far below it), not for one customer.
+    /// <c>RateLimiting:PerClient</c>: what a client that forwards no <c>X-Customer-IP</c> may send, per limit (one
+    /// bucket for the login-type endpoints, one for reset emails). All its customers share the backend's address,
+    /// so this is sized for a busy shop (1,000 a second; a shop at 200 guest logins a second stays far below it),
+    /// not for one customer.
     /// </summary>
     public WindowLimit PerClient { get; set; } = new() { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) };
 
@@ -72,7 +73,10 @@ public static class RateLimits
     }
 }
 
-/// <summary>The bucket a request counts against: one end-customer network of one client, or one client as a whole.</summary>
+/// <summary>
+/// The bucket a request counts against, within its limit: one end-customer network of one client, or one client as a
+/// whole (the rate-limiting middleware keeps each limit's partitions apart, so the per-client bucket is per limit too).
+/// </summary>
 public readonly record struct RateLimitKey(string Limit, string ClientId, string? Network)
 {
     public const string PerClient = "per-client";
