@@ -17,6 +17,7 @@ public static class SiloProgram
             return await ApplySchemaAsync(StorageSettings.From(builder.Configuration).ConnectionString);
         }
 
+        builder.AddSiloManagement();
         builder.UseAuthSilo();
         await builder.Build().RunAsync();
         return 0;

@@ -20,9 +20,9 @@ namespace AuthCluster.Tests.Infrastructure;
 public sealed class AuthApiFactory : WebApplicationFactory<Program>
 {
     public const string ClientA = "shop-a";
-    public const string SecretA = "shop-a-secret-0123456789";
+    public const string SecretA = "shop-a-secret-0123456789-abcdefghij";
     public const string ClientB = "shop-b";
-    public const string SecretB = "shop-b-secret-0123456789";
+    public const string SecretB = "shop-b-secret-0123456789-abcdefghij";
     public const long ShopA = 1;
     public const long ShopA2 = 2;
     public const long ShopB = 3;
@@ -47,12 +47,19 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
             ["Auth:Clients:0:Secret"] = SecretA,
             ["Auth:Clients:0:ShopIds:0"] = "1",
             ["Auth:Clients:0:ShopIds:1"] = "2",
+            ["Auth:Clients:0:ResetUrlOrigins:0"] = "https://shop-a.example",
+            ["Auth:Clients:0:ResetUrlOrigins:1"] = "http://localhost:3000",
+            ["Auth:Clients:0:ResetUrlOrigins:2"] = "http://127.0.0.1",
             ["Auth:Clients:1:ClientId"] = ClientB,
             ["Auth:Clients:1:SecretSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(SecretB))),
             ["Auth:Clients:1:ShopIds:0"] = "3",
             ["Auth:Clients:1:ResetUrlOrigins:0"] = "https://shop-b.example",
             ["RateLimiting:PermitLimit"] = "100000",
             ["RateLimiting:PasswordReset:PermitLimit"] = "100000",
+            // Every TestServer request comes from the same (absent) remote address; tests of bad credentials share it.
+            ["RateLimiting:FailedClientAuthentication:PermitLimit"] = "100000",
+            // A management listener per factory, on a free loopback port (ManagementListener.Addresses tells which).
+            ["Management:Urls"] = "http://127.0.0.1:0",
             ["Email:Provider"] = "Pickup",
             ["Email:From"] = "AuthCluster Tests <no-reply@authcluster.test>",
             ["Email:PickupDirectory"] = Path.Combine(Path.GetTempPath(), "authcluster-mail-" + Guid.NewGuid().ToString("N")),

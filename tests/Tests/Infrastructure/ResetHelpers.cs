@@ -6,7 +6,7 @@ namespace AuthCluster.Tests.Infrastructure;
 /// <summary>Password-reset request helpers and readers for the emails the pickup provider writes.</summary>
 public static partial class Reset
 {
-    /// <summary>A reset URL any client of shop A may use (shop A's client has no origin list).</summary>
+    /// <summary>A reset URL shop A's client may use (its origin is in the client's ResetUrlOrigins).</summary>
     public const string Url = "https://shop-a.example/reset?lang=en&token={hash}";
 
     public static Task<HttpResponseMessage> SendResetEmailAsync(this HttpClient http, string email, string resetUrl = Url, long shopId = AuthApiFactory.ShopA) =>

@@ -12,7 +12,7 @@ namespace AuthCluster.Tests.Http;
 /// The grain-side security events (issue 8, item 5) in the <see cref="SecurityEvents.Category"/> category: each names
 /// ids, the client and the customer IP, and no record of that category carries an email, password, token or hash.
 /// </summary>
-public sealed class SecurityEventTests
+public sealed class GrainSecurityEventTests
 {
     private const string CustomerIp = "198.51.100.77";
 
