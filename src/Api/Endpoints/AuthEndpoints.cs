@@ -1,6 +1,7 @@
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Hosting;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
@@ -14,10 +15,21 @@ public static class AuthEndpoints
     public static RouteGroupBuilder MapAuthEndpoints(this RouteGroupBuilder v1)
     {
         var auth = v1.MapGroup("/auth").WithTags("Authentication");
-        auth.MapPost("/register", Register).RequireRateLimiting(RateLimits.CustomerIp);
-        auth.MapPost("/login", Login).RequireRateLimiting(RateLimits.CustomerIp);
-        auth.MapPost("/login/guest", LoginGuest).RequireRateLimiting(RateLimits.CustomerIp);
-        auth.MapPost("/logout", Logout);
+        auth.MapPost("/register", Register).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("Register").WithSummary("Register a customer")
+            .WithDescription("Creates an account in the shop and logs the customer in: `201` with a token response. The email must not have an account in that shop yet (guests never block it).")
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.EmailTaken());
+        auth.MapPost("/login", Login).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("Login").WithSummary("Log a customer in")
+            .WithDescription("Checks email and password and starts a session. A failure is `invalid_credentials` whether or not the email has an account; repeated failures for one account are throttled (`429` with `Retry-After`).")
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.InvalidCredentials(), ApiErrors.TooManyAttempts(TimeSpan.FromMinutes(1)));
+        auth.MapPost("/login/guest", LoginGuest).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("LoginGuest").WithSummary("Log a guest in")
+            .WithDescription("Starts a session for a new guest (`customer_type` = `guest`) on every call; the same email may be used any number of times.")
+            .ProducesErrors(ApiErrors.ShopNotAllowed());
+        auth.MapPost("/logout", Logout)
+            .WithName("Logout").WithSummary("Log out")
+            .WithDescription("Revokes the bearer token's session at once: its refresh token and every access token of it. `scope` `others` revokes the customer's other sessions instead, `global` all of them.");
         return v1;
     }
 

@@ -14,9 +14,15 @@ public static class DiscoveryEndpoints
     public static IEndpointRouteBuilder MapDiscoveryEndpoints(this IEndpointRouteBuilder app)
     {
         var wellKnown = app.MapGroup("/.well-known").WithTags("Discovery");
-        wellKnown.MapGet("/jwks.json", Jwks);
-        wellKnown.MapGet("/openid-configuration", Configuration);
-        wellKnown.MapGet("/oauth-authorization-server", Configuration);
+        wellKnown.MapGet("/jwks.json", Jwks)
+            .WithName("GetJwks").WithSummary("Signing keys (JWKS)")
+            .WithDescription("The public keys that verify access tokens: the current key, the next one before it signs, and older ones until their tokens have expired.");
+        wellKnown.MapGet("/openid-configuration", Configuration)
+            .WithName("GetOpenIdConfiguration").WithSummary("OpenID discovery document")
+            .WithDescription("Issuer, JWKS and endpoint URLs, as OpenID Connect discovery readers expect them.");
+        wellKnown.MapGet("/oauth-authorization-server", Configuration)
+            .WithName("GetAuthorizationServerMetadata").WithSummary("OAuth authorization server metadata (RFC 8414)")
+            .WithDescription("The same document as `/.well-known/openid-configuration`.");
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
@@ -13,12 +14,26 @@ public static class OAuthEndpoints
     public static RouteGroupBuilder MapOAuthEndpoints(this RouteGroupBuilder v1)
     {
         var oauth = v1.MapGroup("/oauth").WithTags("Tokens and sessions");
-        oauth.MapPost("/token", Token).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata);
-        oauth.MapGet("/token/validate", Validate);
-        oauth.MapGet("/tokens", ListSessions);
-        oauth.MapDelete("/tokens/{id}", RevokeSession);
-        oauth.MapPost("/introspect", Introspect).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata);
-        oauth.MapPost("/revoke", Revoke).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata);
+        oauth.MapPost("/token", Token).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata)
+            .WithName("RefreshToken").WithSummary("Refresh tokens")
+            .WithDescription("`grant_type=refresh_token` (form or JSON): a new access token and a **new** refresh token; the presented one is retired. A retired token presented again within the grace window gets the same successor; after it, the whole session is revoked (`invalid_grant`).")
+            .ProducesErrors(ApiErrors.InvalidGrant(), ApiErrors.UnsupportedGrantType());
+        oauth.MapGet("/token/validate", Validate)
+            .WithName("ValidateToken").WithSummary("Validate an access token")
+            .WithDescription("`200` with the token's claims if its signature, lifetime, issuer, audience and type are valid **and** its session is not revoked; `401 invalid_token` otherwise.");
+        oauth.MapGet("/tokens", ListSessions)
+            .WithName("ListSessions").WithSummary("List the customer's sessions")
+            .WithDescription("The active sessions of the bearer token's customer, newest first; `current` marks the bearer token's own.");
+        oauth.MapDelete("/tokens/{id}", RevokeSession)
+            .WithName("RevokeSession").WithSummary("Revoke one of the customer's sessions")
+            .WithDescription("Revokes the session `id` (the `sid` of its access tokens) of the bearer token's customer; `404` for any id that is not one of them.")
+            .ProducesErrors(ApiErrors.NotFound());
+        oauth.MapPost("/introspect", Introspect).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata)
+            .WithName("IntrospectToken").WithSummary("Introspect a token (RFC 7662)")
+            .WithDescription("`{\"active\": true, ...claims}` for a live access or refresh token of a shop the client serves; `{\"active\": false}` for anything else.");
+        oauth.MapPost("/revoke", Revoke).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata)
+            .WithName("RevokeToken").WithSummary("Revoke a token (RFC 7009)")
+            .WithDescription("Revokes the session of a refresh or access token at once. `200` also for unknown, inactive or other shops' tokens, which change nothing.");
         return v1;
     }
 

@@ -1,6 +1,7 @@
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Hosting;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
@@ -14,9 +15,21 @@ public static class PasswordEndpoints
     public static RouteGroupBuilder MapPasswordEndpoints(this RouteGroupBuilder v1)
     {
         var password = v1.MapGroup("/auth/password").WithTags("Authentication");
-        password.MapPost("/send-reset-email", SendResetEmail).RequireRateLimiting(RateLimits.PasswordResetIp);
-        // PUT is the contract's verb; POST too, for clients written from documentation that used it.
-        password.MapMethods("/update-by-hash", [HttpMethods.Put, HttpMethods.Post], UpdateByHash).RequireRateLimiting(RateLimits.CustomerIp);
+        password.MapPost("/send-reset-email", SendResetEmail).RequireRateLimiting(RateLimits.PasswordResetIp)
+            .WithName("SendResetEmail").WithSummary("Email a password-reset link")
+            .WithDescription("Mails the customer `reset_url` with `{hash}` replaced by a single-use secret. Answers `202` with the same body for every well-formed request, whether or not the account exists.")
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.InvalidResetUrl());
+        // PUT is the contract's verb; POST too, for clients written from documentation that used it. Two
+        // endpoints rather than one with two verbs, so that each operation has its own operation id.
+        const string updateByHash = "Sets the new password, consumes the hash and revokes every earlier session of the customer; answers `200` with tokens for a new session.";
+        password.MapPut("/update-by-hash", UpdateByHash).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("UpdatePasswordByHash").WithSummary("Set a new password with a reset hash")
+            .WithDescription(updateByHash)
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.InvalidHash());
+        password.MapPost("/update-by-hash", UpdateByHash).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("UpdatePasswordByHashPost").WithSummary("Set a new password with a reset hash (POST)")
+            .WithDescription(updateByHash + " The same as `PUT`, for clients that send `POST`.")
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.InvalidHash());
         return v1;
     }
 

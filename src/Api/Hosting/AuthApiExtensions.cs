@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Endpoints;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Hosting;
@@ -17,7 +18,6 @@ namespace AuthCluster.Api.Hosting;
 public static class AuthApiExtensions
 {
     /// <summary>Serve <c>/openapi/v1.json</c> on the public port; default on everywhere but Production.</summary>
-    public const string OpenApiEnabledKey = "OpenApi:Enabled";
 
     /// <summary>Everything the API needs; in <c>Embedded</c> mode also the in-process silo.</summary>
     public static WebApplicationBuilder AddAuthApi(this WebApplicationBuilder builder)
@@ -80,13 +80,7 @@ public static class AuthApiExtensions
         });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemContract.Customize);
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            // The generator fills `servers` from the request's Host header: whoever asks would be told to send
-            // credentials wherever their Host header pointed. Relative to the document is correct for every caller.
-            document.Servers?.Clear();
-            return Task.CompletedTask;
-        }));
+        services.AddAuthOpenApi();
         services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: [ManagementListener.ReadyTag])
             .AddCheck<StorageHealthCheck>("storage", failureStatus: HealthStatus.Degraded, tags: [ManagementListener.ReadyTag])
@@ -115,11 +109,7 @@ public static class AuthApiExtensions
         // Health here too (the contract lists it on the public port); /metrics only on the management listener.
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains(ManagementListener.ReadyTag), ResponseWriter = HealthReportWriter.WriteAsync });
-        if (app.Configuration.GetValue(OpenApiEnabledKey, defaultValue: !app.Environment.IsProduction()))
-        {
-            app.MapOpenApi("/openapi/{documentName}.json");
-        }
-
+        app.MapAuthOpenApi();
         return app;
     }
 
