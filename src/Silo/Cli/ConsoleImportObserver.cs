@@ -14,18 +14,48 @@ internal sealed class ConsoleImportObserver(CliConsole console, bool json, long?
 {
     private static readonly TimeSpan RedrawEvery = TimeSpan.FromMilliseconds(250);
 
+    private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly bool _progress = console.ErrorIsTerminal && !json;
     private TimeSpan _drawnAt = TimeSpan.MinValue;
     private bool _barShown;
 
+    /// <summary>Called by the reading side (rejections) and the writing side (batch results) of the import.</summary>
     public void LineDone(long line, LineOutcome outcome, IReadOnlyList<ImportProblem> problems)
     {
-        if (outcome is not (LineOutcome.Rejected or LineOutcome.Exists))
+        if (outcome is LineOutcome.Rejected or LineOutcome.Exists)
+        {
+            lock (_gate)
+            {
+                Report(line, outcome, problems);
+            }
+        }
+    }
+
+    public void Progress(long lines, long bytesRead)
+    {
+        if (!_progress || _clock.Elapsed - _drawnAt < RedrawEvery)
         {
             return;
         }
 
+        lock (_gate)
+        {
+            Draw(lines, bytesRead);
+        }
+    }
+
+    /// <summary>Removes the bar before the summary.</summary>
+    public void Finish()
+    {
+        lock (_gate)
+        {
+            ClearBar();
+        }
+    }
+
+    private void Report(long line, LineOutcome outcome, IReadOnlyList<ImportProblem> problems)
+    {
         ClearBar();
         if (outcome == LineOutcome.Exists)
         {
@@ -43,13 +73,8 @@ internal sealed class ConsoleImportObserver(CliConsole console, bool json, long?
         }
     }
 
-    public void Progress(long lines, long bytesRead)
+    private void Draw(long lines, long bytesRead)
     {
-        if (!_progress || _clock.Elapsed - _drawnAt < RedrawEvery)
-        {
-            return;
-        }
-
         _drawnAt = _clock.Elapsed;
         var seconds = Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
         var rate = lines / seconds;
@@ -69,9 +94,6 @@ internal sealed class ConsoleImportObserver(CliConsole console, bool json, long?
         console.Error.Write($"\r{bar,-90}");
         _barShown = true;
     }
-
-    /// <summary>Removes the bar before the summary.</summary>
-    public void Finish() => ClearBar();
 
     private void ClearBar()
     {

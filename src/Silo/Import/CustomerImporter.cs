@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using AuthCluster.Grains.Customers;
 using AuthCluster.Grains.Import;
 using AuthCluster.Silo.Storage;
@@ -44,52 +45,104 @@ internal sealed class CustomerImporter(GrainStateStore store, bool update, TimeP
 
     public async Task<ImportSummary> RunAsync(Stream input, IImportObserver observer, CancellationToken ct)
     {
+        // Reading and parsing (CPU) overlap with writing (mostly the database): two batches in flight at most.
         var summary = new ImportSummary();
-        using var reader = new BoundedLineReader(input, CustomerImportLine.MaxLineLength);
-        var batch = new List<PendingLine>(batchSize);
-        long number = 0;
+        var batches = Channel.CreateBounded<List<PendingLine>>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var writing = WriteAllAsync(batches.Reader, summary, observer, stop);
+        Exception? readFailure = null;
         try
         {
-            while (await reader.ReadLineAsync(ct) is { } text)
-            {
-                number++;
-                if (reader.TooLong)
-                {
-                    Reject(summary, observer, number, [new ImportProblem("line", $"Is longer than {CustomerImportLine.MaxLineLength} characters.")]);
-                }
-                else if (string.IsNullOrWhiteSpace(text))
-                {
-                    // Blank lines (a trailing newline, spacing) carry no customer.
-                }
-                else if (!CustomerImportLine.TryParse(text, out var customer, out var problems))
-                {
-                    Reject(summary, observer, number, problems);
-                }
-                else
-                {
-                    batch.Add(new PendingLine(number, customer));
-                    if (batch.Count == batchSize)
-                    {
-                        await WriteBatchAsync(batch, summary, observer, ct);
-                        batch.Clear();
-                    }
-                }
-
-                summary.Lines = number;
-                observer.Progress(number, reader.BytesRead);
-            }
-
-            await WriteBatchAsync(batch, summary, observer, ct);
-            summary.Completed = true;
+            await ReadAllAsync(input, batches.Writer, summary, observer, stop.Token);
         }
-        catch (Exception exception) when (exception is OperationCanceledException or System.Data.Common.DbException or GrainStateStoreException or System.Text.Json.JsonException)
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C, or the writing side failed and stopped the reading.
+        }
+        catch (IOException exception)
+        {
+            readFailure = exception;
+            await stop.CancelAsync();
+        }
+        finally
+        {
+            batches.Writer.TryComplete();
+        }
+
+        var failure = await writing ?? readFailure;
+        summary.Completed = failure is null && !stop.IsCancellationRequested;
+        if (!summary.Completed)
         {
             // Everything up to the last committed batch stays; re-running the same file finishes the rest.
-            summary.StoppedAtLine = batch.Count > 0 ? batch[0].Number : number;
-            summary.Failure = exception is OperationCanceledException ? null : exception.Message;
+            summary.StoppedAtLine = summary.CommittedThrough + 1;
+            summary.Failure = failure?.Message;
         }
 
         return summary;
+    }
+
+    private async Task ReadAllAsync(Stream input, ChannelWriter<List<PendingLine>> batches, ImportSummary summary, IImportObserver observer, CancellationToken ct)
+    {
+        using var reader = new BoundedLineReader(input, CustomerImportLine.MaxLineLength);
+        var batch = new List<PendingLine>(batchSize);
+        long number = 0;
+        while (await reader.ReadLineAsync(ct) is { } text)
+        {
+            number++;
+            if (reader.TooLong)
+            {
+                Reject(summary, observer, number, [new ImportProblem("line", $"Is longer than {CustomerImportLine.MaxLineLength} characters.")]);
+            }
+            else if (string.IsNullOrWhiteSpace(text))
+            {
+                // Blank lines (a trailing newline, spacing) carry no customer.
+            }
+            else if (!CustomerImportLine.TryParse(text, out var customer, out var problems))
+            {
+                Reject(summary, observer, number, problems);
+            }
+            else
+            {
+                batch.Add(new PendingLine(number, customer, NewRows(customer, time.GetUtcNow())));
+                if (batch.Count == batchSize)
+                {
+                    await batches.WriteAsync(batch, ct);
+                    batch = new List<PendingLine>(batchSize);
+                }
+            }
+
+            summary.Lines = number;
+            observer.Progress(number, reader.BytesRead);
+        }
+
+        if (batch.Count > 0)
+        {
+            await batches.WriteAsync(batch, ct);
+        }
+    }
+
+    /// <summary>Writes batch after batch; the failure that stopped it, if any (an interruption is none).</summary>
+    private async Task<Exception?> WriteAllAsync(ChannelReader<List<PendingLine>> batches, ImportSummary summary, IImportObserver observer, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var batch in batches.ReadAllAsync(stop.Token))
+            {
+                await WriteBatchAsync(batch, summary, observer, stop.Token);
+                summary.CommittedThrough = batch[^1].Number;
+            }
+
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        catch (Exception exception) when (exception is System.Data.Common.DbException or GrainStateStoreException or System.Text.Json.JsonException)
+        {
+            await stop.CancelAsync();
+            return exception;
+        }
     }
 
     private static void Reject(ImportSummary summary, IImportObserver observer, long number, IReadOnlyList<ImportProblem> problems)
@@ -100,11 +153,6 @@ internal sealed class CustomerImporter(GrainStateStore store, bool update, TimeP
 
     private async Task WriteBatchAsync(List<PendingLine> batch, ImportSummary summary, IImportObserver observer, CancellationToken ct)
     {
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
         var now = time.GetUtcNow();
 
         // The bulk insert takes each email and each account id once; a line repeating either follows through the
@@ -122,7 +170,7 @@ internal sealed class CustomerImporter(GrainStateStore store, bool update, TimeP
         await store.BeginAsync(ct);
         try
         {
-            var inserted = await store.InsertAccountsAsync([.. fresh.Select(l => NewRows(l.Customer, now))], ct);
+            var inserted = await store.InsertAccountsAsync([.. fresh.Select(l => l.Rows)], ct);
             var existing = new List<PendingLine>();
             for (var i = 0; i < fresh.Count; i++)
             {
@@ -141,7 +189,7 @@ internal sealed class CustomerImporter(GrainStateStore store, bool update, TimeP
             }
 
             // Most emails that exist are settled by their index row alone: skipped, unless --update asks for more.
-            var indexRows = await store.ReadManyAsync([.. existing.Select(l => IndexRow(l.Customer))], ct);
+            var indexRows = await store.ReadManyAsync([.. existing.Select(l => l.Rows.Index)], ct);
             for (var i = 0; i < existing.Count; i++)
             {
                 var owner = indexRows[i]?.Payload is { } payload ? GrainStatePayload.Deserialize<EmailIndexState>(payload).CustomerId : null;
@@ -262,7 +310,7 @@ internal sealed class CustomerImporter(GrainStateStore store, bool update, TimeP
 
     private static GrainStateRowId CustomerRow(Guid id) => GrainStateRowId.ForGuid(CustomerState.StateName, id);
 
-    private sealed record PendingLine(long Number, CustomerImportLine Customer);
+    private sealed record PendingLine(long Number, CustomerImportLine Customer, NewAccountRows Rows);
 
     private sealed record LineResult(LineOutcome Outcome, IReadOnlyList<ImportProblem> Problems)
     {
@@ -302,7 +350,19 @@ internal sealed class ImportSummary
 
     public long Skipped => Unchanged + AlreadyImported + Exists;
 
+    /// <summary>The last line of the last batch written (committed); 0 before the first.</summary>
+    public long CommittedThrough { get; set; }
+
+    /// <summary>Counts a line; safe from the reading and the writing side at once.</summary>
     public void Count(LineOutcome outcome, IReadOnlyList<ImportProblem> problems)
+    {
+        lock (_rejectedByReason)
+        {
+            CountLocked(outcome, problems);
+        }
+    }
+
+    private void CountLocked(LineOutcome outcome, IReadOnlyList<ImportProblem> problems)
     {
         switch (outcome)
         {

@@ -104,7 +104,7 @@ internal abstract class GrainStateStore : IAsyncDisposable
     /// <summary>The provider's <c>ReadFromStorageKey</c>; null when no row exists.</summary>
     public async Task<StoredGrainState?> ReadAsync(GrainStateRowId id, CancellationToken ct)
     {
-        _read ??= Prepare(_readQuery, write: false);
+        _read ??= Command(_readQuery, write: false);
         Bind(_read, id);
         await using var reader = await _read.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
@@ -124,7 +124,7 @@ internal abstract class GrainStateStore : IAsyncDisposable
     /// </summary>
     public async Task<int?> WriteAsync(GrainStateRowId id, byte[] payload, int? version, CancellationToken ct)
     {
-        _write ??= Prepare(_writeQuery, write: true);
+        _write ??= Command(_writeQuery);
         Bind(_write, id);
         _write.Parameters["GrainStateVersion"].Value = version is { } v ? v : DBNull.Value;
         _write.Parameters["PayloadBinary"].Value = payload;
@@ -224,13 +224,13 @@ internal abstract class GrainStateStore : IAsyncDisposable
         command.Parameters.Add(parameter);
     }
 
-    private DbCommand Prepare(string text, bool write)
+    /// <summary>A command with the parameters Orleans' grain storage binds (ORLEANS-ADONET.md §4.2), in the current transaction.</summary>
+    protected DbCommand Command(string text, bool write = true)
     {
         var command = Connection.CreateCommand();
         command.Transaction = Transaction;
         command.CommandText = text;
 
-        // The parameters and types Orleans' grain storage binds (ORLEANS-ADONET.md §4.2).
         Add(command, "GrainIdHash", DbType.Int32, 0);
         Add(command, "GrainIdN0", DbType.Int64, 0L);
         Add(command, "GrainIdN1", DbType.Int64, 0L);
@@ -247,7 +247,7 @@ internal abstract class GrainStateStore : IAsyncDisposable
         return command;
     }
 
-    private static void Bind(DbCommand command, GrainStateRowId id)
+    protected static void Bind(DbCommand command, GrainStateRowId id)
     {
         command.Parameters["GrainIdHash"].Value = id.IdHash;
         command.Parameters["GrainIdN0"].Value = id.N0;
@@ -290,6 +290,29 @@ internal sealed class GrainStateStoreException(string message) : Exception(messa
 /// </summary>
 internal sealed class SqliteGrainStateStore : GrainStateStore
 {
+    /// <summary>Rows per statement: a JSON text of about a megabyte.</summary>
+    private const int Chunk = 1_000;
+
+    // First writes as the provider's WriteToStorageKey makes them (version 1, nothing where the row exists), for a
+    // whole chunk at once: SQLite has no COPY, so the rows come in as one JSON array, expanded by json_each. Per-row
+    // statements cost more in the driver than in SQLite; one parameter per chunk does not.
+    private const string InsertRows = """
+        INSERT OR IGNORE INTO orleans_grain_state
+            (grain_id_hash, grain_id_n0, grain_id_n1, grain_type_hash, grain_type, grain_id_ext, service_id, payload, version)
+        SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'), @GrainTypeHash,
+               @GrainTypeString, json_extract(r.value, '$[3]'), @ServiceId, unhex(json_extract(r.value, '$[4]')), 1
+        FROM json_each(@Rows) AS r
+        RETURNING grain_id_ext, grain_id_n0, grain_id_n1
+        """;
+
+    private const string DeleteFirstVersion = """
+        DELETE FROM orleans_grain_state
+        WHERE grain_id_hash = @GrainIdHash AND grain_type_hash = @GrainTypeHash
+          AND grain_id_n0 = @GrainIdN0 AND grain_id_n1 = @GrainIdN1
+          AND grain_type = @GrainTypeString AND grain_id_ext IS @GrainIdExtensionString
+          AND service_id = @ServiceId AND version = 1
+        """;
+
     private readonly string _path;
 
     private SqliteGrainStateStore(SqliteConnection connection, string serviceId, string read, string write, string path)
@@ -326,6 +349,16 @@ internal sealed class SqliteGrainStateStore : GrainStateStore
         {
             await connection.OpenAsync(ct);
             var (read, write) = await LoadQueriesAsync(connection, ct);
+            await using (var pragmas = connection.CreateCommand())
+            {
+                // For this connection only. A batch rewrites index pages all over the file; checkpointing (copying the
+                // WAL back) every 4 MB as by default would rewrite them again and again, so the WAL may grow to about
+                // 200 MB first. A commit need not wait for the disk: a batch lost to a power cut is written again by
+                // running the same import again, which is how every interrupted import is finished anyway.
+                pragmas.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 50000; PRAGMA cache_size = -65536;";
+                await pragmas.ExecuteNonQueryAsync(ct);
+            }
+
             return new SqliteGrainStateStore(connection, serviceId, read, write, path);
         }
         catch (SqliteException exception)
@@ -342,28 +375,88 @@ internal sealed class SqliteGrainStateStore : GrainStateStore
 
     public override async Task<IReadOnlyList<NewAccountOutcome>> InsertAccountsAsync(IReadOnlyList<NewAccountRows> accounts, CancellationToken ct)
     {
-        // The transaction holds the write lock, so what is read here stays true until the writes.
+        // The transaction holds the write lock: between these statements nobody else writes.
         var outcomes = new NewAccountOutcome[accounts.Count];
-        for (var i = 0; i < accounts.Count; i++)
+        for (var start = 0; start < accounts.Count; start += Chunk)
         {
-            var account = accounts[i];
-            if (await ReadAsync(account.Index, ct) is not null)
+            var chunk = Enumerable.Range(start, Math.Min(Chunk, accounts.Count - start)).ToList();
+            var newIndex = await InsertRowsAsync(chunk.Select(i => (accounts[i].Index, accounts[i].IndexPayload)).ToList(), ct);
+            var created = chunk.Where(i => newIndex.Contains((accounts[i].Index.N0, accounts[i].Index.N1, accounts[i].Index.Extension))).ToList();
+            var newCustomers = await InsertRowsAsync(created.Select(i => (accounts[i].Customer, accounts[i].CustomerPayload)).ToList(), ct);
+            foreach (var i in chunk)
             {
                 outcomes[i] = NewAccountOutcome.IndexExists;
             }
-            else if (await WriteAsync(account.Customer, account.CustomerPayload, null, ct) is null)
+
+            foreach (var i in created)
             {
-                outcomes[i] = NewAccountOutcome.CustomerExists;
+                var customer = accounts[i].Customer;
+                outcomes[i] = newCustomers.Contains((customer.N0, customer.N1, customer.Extension))
+                    ? NewAccountOutcome.Inserted
+                    : NewAccountOutcome.CustomerExists;
             }
-            else
+
+            // An email whose customer id is taken: take its new index row back, so the account is all or nothing.
+            foreach (var i in created.Where(i => outcomes[i] == NewAccountOutcome.CustomerExists))
             {
-                _ = await WriteAsync(account.Index, account.IndexPayload, null, ct)
-                    ?? throw new InvalidOperationException("An email index row appeared inside an exclusive transaction.");
-                outcomes[i] = NewAccountOutcome.Inserted;
+                await using var delete = Command(DeleteFirstVersion);
+                Bind(delete, accounts[i].Index);
+                await delete.ExecuteNonQueryAsync(ct);
             }
         }
 
         return outcomes;
+    }
+
+    /// <summary>Inserts rows of one state that do not exist yet; answers which were inserted (by key).</summary>
+    private async Task<HashSet<(long N0, long N1, string? Extension)>> InsertRowsAsync(List<(GrainStateRowId Id, byte[] Payload)> rows, CancellationToken ct)
+    {
+        var inserted = new HashSet<(long, long, string?)>();
+        if (rows.Count == 0)
+        {
+            return inserted;
+        }
+
+        var json = new System.Buffers.ArrayBufferWriter<byte>();
+        await using (var writer = new System.Text.Json.Utf8JsonWriter(json))
+        {
+            writer.WriteStartArray();
+            foreach (var (id, payload) in rows)
+            {
+                writer.WriteStartArray();
+                writer.WriteNumberValue(id.IdHash);
+                writer.WriteNumberValue(id.N0);
+                writer.WriteNumberValue(id.N1);
+                if (id.Extension is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    writer.WriteStringValue(id.Extension);
+                }
+
+                writer.WriteStringValue(Convert.ToHexString(payload));
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        await using var insert = Connection.CreateCommand();
+        insert.Transaction = Transaction;
+        insert.CommandText = InsertRows;
+        Add(insert, "Rows", DbType.String, System.Text.Encoding.UTF8.GetString(json.WrittenSpan));
+        Add(insert, "GrainTypeHash", DbType.Int32, rows[0].Id.TypeHash);
+        Add(insert, "GrainTypeString", DbType.String, rows[0].Id.StateName);
+        Add(insert, "ServiceId", DbType.String, ServiceId);
+        await using var reader = await insert.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            inserted.Add((reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(0) ? null : reader.GetString(0)));
+        }
+
+        return inserted;
     }
 
     protected override Task<DbTransaction> BeginTransactionAsync(CancellationToken ct) =>
