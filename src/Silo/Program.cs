@@ -1,57 +1,30 @@
-using System.Data.Common;
-using AuthCluster.Grains.Interfaces.Hosting;
+using AuthCluster.Silo.Cli;
 using AuthCluster.Silo.Hosting;
-using AuthCluster.Silo.Storage;
-using Npgsql;
 
 namespace AuthCluster.Silo;
 
 public static class SiloProgram
 {
+    /// <summary>
+    /// Runs a silo node, or — when the first argument is a command word (<c>schema apply</c>,
+    /// <c>customers import</c>, <c>--help</c>, …) — an admin command that exits. Configuration overrides
+    /// (<c>--Section:Key=value</c>) work for both.
+    /// </summary>
     public static async Task<int> Main(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
-
-        if (args is ["schema", "apply", ..])
+        if (IsCommand(args))
         {
-            return await ApplySchemaAsync(StorageSettings.From(builder.Configuration).ConnectionString);
+            return await AdminCommands.RunAsync(args);
         }
 
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.AddSiloManagement();
         builder.UseAuthSilo();
         await builder.Build().RunAsync();
         return 0;
     }
 
-    /// <summary>
-    /// <c>schema apply</c>: brings the PostgreSQL database up to date and exits; safe to run again and from
-    /// several places at once. Prints where it connected but never the connection string (it may hold a password).
-    /// </summary>
-    private static async Task<int> ApplySchemaAsync(string connectionString)
-    {
-        string target;
-        try
-        {
-            var parsed = new NpgsqlConnectionStringBuilder(connectionString);
-            target = $"{parsed.Host}:{parsed.Port}/{parsed.Database}";
-        }
-        catch (ArgumentException)
-        {
-            await Console.Error.WriteLineAsync("Storage:ConnectionString is not a valid PostgreSQL connection string.");
-            return 2;
-        }
-
-        try
-        {
-            await DatabaseSchema.ApplyPostgreSqlAsync(connectionString);
-        }
-        catch (DbException exception)
-        {
-            // Npgsql's messages name hosts, users and SQL states, never passwords.
-            await Console.Error.WriteLineAsync($"Schema apply on {target} failed: {exception.Message}");
-            return 1;
-        }
-
-        Console.WriteLine($"Schema of {target} is up to date.");
-        return 0;
-    }
+    /// <summary>A node is started with configuration overrides only; anything else asks for a command.</summary>
+    private static bool IsCommand(string[] args) =>
+        args is [var first, ..] && (!first.StartsWith('-') || first is "--help" or "-h" or "-?");
 }

@@ -34,44 +34,58 @@ public static class AuthEndpoints
     }
 
     public static async Task<Results<Created<TokenResponse>, ApiError>> Register(
-        ApiClient client, RegisterRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+        ApiClient client, RegisterRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics, SecurityLog security)
     {
         client.EnsureShop(request.ShopId);
         var profile = request.ToProfile();
         var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, profile.Email))
             .Register(profile, request.Password, client.For(customer));
         metrics.Registered(result.Outcome);
-        return result.Grant is { } grant
-            ? TypedResults.Created((string?)null, await tokens.IssueAsync(grant))
-            : ApiErrors.EmailTaken();
+        if (result.Grant is not { } grant)
+        {
+            security.RegistrationRefused(client.ClientId, request.ShopId, profile.Email, customer);
+            return ApiErrors.EmailTaken();
+        }
+
+        security.Registered(client.ClientId, request.ShopId, grant.SubjectId, customer);
+        return TypedResults.Created((string?)null, await tokens.IssueAsync(grant));
     }
 
     public static async Task<Results<Ok<TokenResponse>, ApiError>> Login(
-        ApiClient client, LoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+        ApiClient client, LoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics, SecurityLog security)
     {
         client.EnsureShop(request.ShopId);
         var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, request.Email))
             .Login(request.Password, client.For(customer));
         metrics.LoggedIn(result.Outcome);
-        return result.Outcome switch
+        switch (result.Outcome)
         {
-            LoginOutcome.Success => TypedResults.Ok(await tokens.IssueAsync(result.Grant!)),
-            LoginOutcome.Throttled => ApiErrors.TooManyAttempts(result.RetryAfter),
-            _ => ApiErrors.InvalidCredentials(),
-        };
+            case LoginOutcome.Success:
+                security.LoginSucceeded(client.ClientId, request.ShopId, result.Grant!.SubjectId, customer);
+                return TypedResults.Ok(await tokens.IssueAsync(result.Grant));
+            case LoginOutcome.Throttled:
+                security.LoginFailed("throttled", client.ClientId, request.ShopId, request.Email, customer);
+                return ApiErrors.TooManyAttempts(result.RetryAfter);
+            default:
+                security.LoginFailed("invalid_credentials", client.ClientId, request.ShopId, request.Email, customer);
+                return ApiErrors.InvalidCredentials();
+        }
     }
 
     public static async Task<Created<TokenResponse>> LoginGuest(
-        ApiClient client, GuestLoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
+        ApiClient client, GuestLoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, SecurityLog security)
     {
         client.EnsureShop(request.ShopId);
         var grant = await grains.GetGrain<IGuestGrain>(Guid.NewGuid()).Create(request.ShopId, request.ToProfile(), client.For(customer));
+        security.GuestLoggedIn(client.ClientId, request.ShopId, grant.SubjectId, customer);
         return TypedResults.Created((string?)null, await tokens.IssueAsync(grant));
     }
 
-    public static async Task<NoContent> Logout(BearerToken bearer, LogoutRequest request, IGrainFactory grains)
+    public static async Task<NoContent> Logout(BearerToken bearer, LogoutRequest request, CustomerContext customer, IGrainFactory grains, SecurityLog security)
     {
-        await bearer.Owner(grains).Logout(bearer.Claims.SessionId, request.ToScope());
+        var scope = request.ToScope();
+        await bearer.Owner(grains).Logout(bearer.Claims.SessionId, scope);
+        security.LoggedOut(bearer.Claims.ClientId, bearer.Claims.ShopId, bearer.Claims.Subject, bearer.Claims.SessionId, scope, customer);
         return TypedResults.NoContent();
     }
 }

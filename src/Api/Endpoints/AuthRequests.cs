@@ -1,6 +1,7 @@
 using System.Text;
 using AuthCluster.Api.Http;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Api.Endpoints;
 
@@ -8,13 +9,16 @@ namespace AuthCluster.Api.Endpoints;
 public sealed record RegisterRequest(string FirstName, string LastName, string Email, string Password, long ShopId, string? Gender = null)
     : IJsonBody<RegisterRequest>
 {
+    /// <summary>The password in its normal form: the form the policy checks and the grain hashes.</summary>
+    public string Password { get; init; } = PasswordText.Normalize(Password);
+
     public void Validate(FieldChecks check)
     {
         check.Name("first_name", FirstName);
         check.Name("last_name", LastName);
         check.Email("email", Email);
         check.OneOf("gender", Gender, "m", "f", "d");
-        check.NewPassword("password", Password);
+        check.NewPassword("password", Password, PasswordPolicy.ContextWords(Email, FirstName, LastName));
         check.PositiveId("shop_id", ShopId);
     }
 
@@ -28,7 +32,11 @@ public sealed record RegisterRequest(string FirstName, string LastName, string E
     }
 }
 
-/// <summary><c>POST /v1/auth/login</c>.</summary>
+/// <summary>
+/// <c>POST /v1/auth/login</c>. The password goes to the grain as typed: it verifies the
+/// <see cref="PasswordText.LoginCandidates">normalized form first, then the typed one</see>, which a hash made
+/// before normalization holds.
+/// </summary>
 public sealed record LoginRequest(string Email, string Password, long ShopId) : IJsonBody<LoginRequest>
 {
     public void Validate(FieldChecks check)

@@ -66,6 +66,12 @@ public static class PasswordEndpoints
             ? await grains.GetGrain<IPasswordResetGrain>(key).Complete(shopId, password, client.For(customer))
             : PasswordResetResult.InvalidHash;
 
+        // Only the grain knows the customer's names: its verdict on them is a validation error like the API's own.
+        if (result.Outcome == PasswordResetOutcome.PasswordRejected)
+        {
+            return ApiErrors.Validation("password", result.Problem ?? "Is not acceptable.");
+        }
+
         metrics.PasswordResetCompleted(result.Outcome);
         return result.Grant is { } grant
             ? TypedResults.Ok(await tokens.IssueAsync(grant))

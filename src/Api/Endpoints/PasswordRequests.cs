@@ -1,6 +1,7 @@
 using System.Text;
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Http;
+using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Api.Endpoints;
 
@@ -19,6 +20,12 @@ public sealed record SendResetEmailRequest(string Email, long ShopId, string Res
 public sealed record UpdateByHashRequest(long ShopId, string Hash, string Password) : IJsonBody<UpdateByHashRequest>
 {
     private const int MaxHashLength = 512;
+
+    /// <summary>
+    /// The new password in its normal form: the form the policy checks and the grain hashes. The customer's names and
+    /// email are the grain's to know, so the reset grain checks those.
+    /// </summary>
+    public string Password { get; init; } = PasswordText.Normalize(Password);
 
     public void Validate(FieldChecks check)
     {

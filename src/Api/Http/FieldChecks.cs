@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Api.Http;
@@ -12,9 +11,11 @@ namespace AuthCluster.Api.Http;
 public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<string> mistyped)
 {
     private const int MaxNameLength = 100;
-    private const int MaxEmailLength = 254;
     private const string NotAString = "Must be a string.";
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+
+    /// <summary><c>Auth:Passwords:MinLength</c>, for <see cref="NewPassword"/>.</summary>
+    public int PasswordMinLength { get; init; } = PasswordPolicy.DefaultMinLength;
 
     /// <summary>A required, non-blank string of at most <paramref name="maxLength"/> characters (code points).</summary>
     public void Text(string field, string value, int maxLength)
@@ -46,14 +47,16 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
         }
     }
 
-    /// <summary>An email address; leading and trailing spaces are allowed here and trimmed by the body.</summary>
+    /// <summary>
+    /// An email address that <see cref="EmailAddress"/> accepts (so it has a canonical form and an index key);
+    /// leading and trailing spaces are allowed here and trimmed by the body.
+    /// </summary>
     public void Email(string field, string value)
     {
-        Text(field, value, MaxEmailLength);
-        var trimmed = present.Contains(field) ? value.Trim() : "";
-        if (trimmed.Length > 0 && !IsEmail(trimmed))
+        Text(field, value, EmailAddress.MaxLength);
+        if (present.Contains(field) && !_errors.ContainsKey(field) && EmailAddress.Check(value) is { } problem)
         {
-            Add(field, "Must be an email address.");
+            Add(field, problem);
         }
     }
 
@@ -75,11 +78,16 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
         }
     }
 
-    /// <summary>A new password: must also satisfy <see cref="PasswordPolicy"/> (asked only if nothing is wrong yet, so no message repeats).</summary>
-    public void NewPassword(string field, string value)
+    /// <summary>
+    /// A new password, already <see cref="PasswordText.Normalize">normalized</see>: must also satisfy
+    /// <see cref="PasswordPolicy"/> with the configured minimum length, and not contain any of the customer's
+    /// <paramref name="contextWords"/> (asked only if nothing is wrong yet, so no message repeats).
+    /// </summary>
+    public void NewPassword(string field, string value, IEnumerable<string>? contextWords = null)
     {
         Password(field, value);
-        if (present.Contains(field) && !_errors.ContainsKey(field) && PasswordPolicy.Check(value) is { } problem)
+        if (present.Contains(field) && !_errors.ContainsKey(field)
+            && (PasswordPolicy.Check(value, PasswordMinLength) ?? PasswordPolicy.CheckContext(value, contextWords ?? [])) is { } problem)
         {
             Add(field, problem);
         }
@@ -136,11 +144,4 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
 
         return true;
     }
-
-    private static bool IsEmail(string email) =>
-        email.Count(c => c == '@') == 1
-        && !email.Any(char.IsWhiteSpace)
-        && MailAddress.TryCreate(email, out var address)
-        && address.Address == email
-        && address.Host.Contains('.', StringComparison.Ordinal);
 }

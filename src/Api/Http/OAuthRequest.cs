@@ -33,8 +33,11 @@ public sealed class OAuthRequest<TBody>(ApiClient client, TBody body) : IBindabl
         return new OAuthRequest<TBody>(client, RequestBodies.Bind<TBody>(JsonSerializer.SerializeToElement(given), options));
     }
 
-    static void IEndpointParameterMetadataProvider.PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder) =>
+    static void IEndpointParameterMetadataProvider.PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder)
+    {
         builder.Metadata.Add(new AcceptsMetadata([FormMediaType, "application/json"], typeof(TBody)));
+        builder.Metadata.Add(ClientAuthenticationMetadata.BasicOrBody);
+    }
 
     private static bool IsForm(HttpRequest request) =>
         request.ContentType?.StartsWith(FormMediaType, StringComparison.OrdinalIgnoreCase) == true;

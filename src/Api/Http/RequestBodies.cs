@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
@@ -46,7 +48,7 @@ public static class RequestBodies
     private static readonly JsonElement EmptyObject = JsonSerializer.Deserialize<JsonElement>("{}"u8);
 
     public static async Task<T> ReadJsonAsync<T>(HttpContext context) where T : class, IRequestBody =>
-        Bind<T>(ParseObject(await ReadAsync(context)), SerializerOptions(context));
+        Bind<T>(ParseObject(await ReadAsync(context)), SerializerOptions(context), PasswordMinLength(context));
 
     /// <summary>The body's bytes, refusing anything over the limit.</summary>
     public static async Task<byte[]> ReadAsync(HttpContext context)
@@ -90,7 +92,8 @@ public static class RequestBodies
     /// Binds <typeparamref name="T"/> from <paramref name="root"/>: each member is absent (missing or null), of the
     /// wrong type, or present; the body's own rules see which, and every problem ends up in one error.
     /// </summary>
-    public static T Bind<T>(JsonElement root, JsonSerializerOptions options) where T : class, IRequestBody
+    public static T Bind<T>(JsonElement root, JsonSerializerOptions options, int passwordMinLength = PasswordPolicy.DefaultMinLength)
+        where T : class, IRequestBody
     {
         var present = new JsonObject();
         var mistyped = new HashSet<string>(StringComparer.Ordinal);
@@ -113,7 +116,10 @@ public static class RequestBodies
 
         // Built from the checked members only (under their exact names), so this cannot fail on the request's content.
         var body = present.Deserialize<T>(options)!;
-        var check = new FieldChecks(present.Select(p => p.Key).ToHashSet(StringComparer.Ordinal), mistyped);
+        var check = new FieldChecks(present.Select(p => p.Key).ToHashSet(StringComparer.Ordinal), mistyped)
+        {
+            PasswordMinLength = passwordMinLength,
+        };
         body.Validate(check);
         check.ThrowIfInvalid();
         return body;
@@ -156,6 +162,9 @@ public static class RequestBodies
             return false;
         }
     }
+
+    private static int PasswordMinLength(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Passwords.MinLength;
 
     private static JsonSerializerOptions SerializerOptions(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;

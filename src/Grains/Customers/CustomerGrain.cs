@@ -12,7 +12,15 @@ public sealed class CustomerState : SessionOwnerState
     /// <summary>The name of this state in storage (its <c>grain_type</c>), for <c>[PersistentState]</c> and for whatever reads the rows directly.</summary>
     public const string StateName = "customer";
 
+    /// <summary>
+    /// AuthCluster's own hash; or, until the first login, one brought in by an import (<c>imported:…</c>, see
+    /// <see cref="Passwords.ImportedPasswordHash"/>); or empty: imported without a password, none verifies until one
+    /// is set through a reset.
+    /// </summary>
     public string PasswordHash { get; set; } = "";
+
+    /// <summary>The shop's own id for the customer, kept from an import and handed back by export.</summary>
+    public string? ExternalId { get; set; }
 
     /// <summary>
     /// Key (digest) of the one reset hash that may be used now; a newer request or any password change replaces or
@@ -52,6 +60,11 @@ public sealed partial class CustomerGrain(
         }
 
         var check = await hasher.VerifyAsync(password, State.State.PasswordHash);
+        if (check.Unreadable)
+        {
+            LogUnreadablePasswordHash(logger, this.GetPrimaryKey());
+        }
+
         if (!check.Valid)
         {
             return null;
@@ -59,8 +72,10 @@ public sealed partial class CustomerGrain(
 
         if (check.NeedsRehash)
         {
-            // The configured cost changed: upgrade the hash now that we hold the password.
+            // An imported hash, or another cost: upgrade now that we hold the password. The new hash is persisted
+            // by the same write that records the session, and the old one is gone with it.
             State.State.PasswordHash = await hasher.HashAsync(password);
+            LogPasswordRehashed(logger, this.GetPrimaryKey());
         }
 
         return await StartSessionAndSaveAsync(client);
@@ -145,6 +160,12 @@ public sealed partial class CustomerGrain(
 
     private IPasswordResetGrain Reset(string key) => GrainFactory.GetGrain<IPasswordResetGrain>(key);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Customer {CustomerId} has a stored password hash that cannot be read (damaged, or refused by today's import limits); the customer must reset the password")]
+    private static partial void LogUnreadablePasswordHash(ILogger logger, Guid customerId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Password hash of customer {CustomerId} upgraded to the current scheme at login")]
+    private static partial void LogPasswordRehashed(ILogger logger, Guid customerId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Password reset started for customer {CustomerId} by client {ClientId}")]
     private static partial void LogResetStarted(ILogger logger, Guid customerId, string clientId);
 
@@ -156,4 +177,7 @@ public sealed partial class CustomerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retiring a reset hash of customer {CustomerId} failed ({ExceptionType}); it expires on its own")]
     private static partial void LogRetireFailed(ILogger logger, string exceptionType, Guid customerId);
+
+    public Task<string?> CheckNewPassword(string password) => Task.FromResult(
+        PasswordPolicy.CheckContext(password, PasswordPolicy.ContextWords(State.State.Email, State.State.FirstName, State.State.LastName)));
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Passwords;
 using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Domain;
@@ -8,21 +10,32 @@ namespace AuthCluster.Grains.Domain;
 /// <summary>Hashes and verifies passwords. Implementations bound their CPU use.</summary>
 public interface IPasswordHasher
 {
+    /// <summary>Hashes with the current scheme at the configured cost.</summary>
     Task<string> HashAsync(string password);
 
-    /// <summary>Verifies; <c>NeedsRehash</c> is true when the hash was made with other settings.</summary>
-    Task<PasswordCheck> VerifyAsync(string password, string hash);
+    /// <summary>
+    /// Verifies against a stored hash of any form the hasher reads: its own, one brought in by an import, or
+    /// none (an empty string: the customer has no password yet, and nothing verifies). When <c>NeedsRehash</c>
+    /// is set on a valid check, the stored hash is not in the current scheme (another cost, an imported format,
+    /// …): the caller replaces it with <see cref="HashAsync"/> of the password it now holds, in the same write
+    /// that records the login. This is the one upgrade path for every older scheme.
+    /// </summary>
+    Task<PasswordCheck> VerifyAsync(string password, string storedHash);
 
     /// <summary>Does the work of a verification against a hash nobody owns, so that unknown emails take as long as known ones.</summary>
     Task VerifyDummyAsync(string password);
 }
 
-public readonly record struct PasswordCheck(bool Valid, bool NeedsRehash);
+/// <param name="Valid">The password matches.</param>
+/// <param name="NeedsRehash">The stored hash is not in the current scheme; re-hash after a valid check.</param>
+/// <param name="Unreadable">The stored hash is not one this hasher can read (damaged, or refused by today's limits); the customer has to reset the password.</param>
+public readonly record struct PasswordCheck(bool Valid, bool NeedsRehash, bool Unreadable = false);
 
 /// <summary>
 /// bcrypt over a SHA-384 pre-hash. bcrypt reads at most 72 bytes; the pre-hash (64 base64 characters)
 /// makes every character of a long password count. At most one hash per core runs at a time: bcrypt is
-/// pure CPU, so more concurrency only adds latency to every request in flight.
+/// pure CPU, so more concurrency only adds latency to every request in flight. Also verifies imported
+/// hashes (<see cref="ImportedPasswordHash"/>), always reporting them as due for a re-hash.
 /// </summary>
 public sealed class BcryptPasswordHasher : IPasswordHasher, IDisposable
 {
@@ -30,27 +43,106 @@ public sealed class BcryptPasswordHasher : IPasswordHasher, IDisposable
     private readonly SemaphoreSlim _cores = new(Environment.ProcessorCount);
     private readonly Lazy<string> _dummyHash;
 
+    /// <summary>How long one bcrypt verification at the configured cost takes here (ticks of <see cref="Stopwatch"/>), a moving average.</summary>
+    private long _verifyTicks;
+
     public BcryptPasswordHasher(IOptions<AuthOptions> options)
     {
         _cost = options.Value.Passwords.BcryptCost;
-        _dummyHash = new Lazy<string>(() => BCrypt.Net.BCrypt.HashPassword(PreHash(Convert.ToHexString(RandomNumberGenerator.GetBytes(16))), _cost));
+        _dummyHash = new Lazy<string>(CreateDummyHash);
     }
 
     public Task<string> HashAsync(string password) =>
         RunBoundedAsync(() => BCrypt.Net.BCrypt.HashPassword(PreHash(password), _cost));
 
-    public Task<PasswordCheck> VerifyAsync(string password, string hash) =>
-        RunBoundedAsync(() => new PasswordCheck(
-            BCrypt.Net.BCrypt.Verify(PreHash(password), hash),
-            BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _cost)));
+    public async Task<PasswordCheck> VerifyAsync(string password, string storedHash)
+    {
+        if (storedHash.Length == 0)
+        {
+            await VerifyDummyAsync(password);
+            return new PasswordCheck(false, false);
+        }
+
+        if (ImportedPasswordHash.IsStored(storedHash))
+        {
+            if (!ImportedPasswordHash.TryFromStored(storedHash, out var imported))
+            {
+                await VerifyDummyAsync(password);
+                return new PasswordCheck(false, false, Unreadable: true);
+            }
+
+            return new PasswordCheck(await VerifyImportedAsync(password, imported), NeedsRehash: true);
+        }
+
+        return await RunBoundedAsync(() => VerifyOwn(password, storedHash));
+    }
 
     public Task VerifyDummyAsync(string password) =>
-        RunBoundedAsync(() => BCrypt.Net.BCrypt.Verify(PreHash(password), _dummyHash.Value));
+        RunBoundedAsync(() => TimedBcryptVerify(password, _dummyHash.Value));
 
     public void Dispose() => _cores.Dispose();
 
     private static string PreHash(string password) =>
         Convert.ToBase64String(SHA384.HashData(Encoding.UTF8.GetBytes(password)));
+
+    private PasswordCheck VerifyOwn(string password, string hash)
+    {
+        try
+        {
+            return new PasswordCheck(TimedBcryptVerify(password, hash), BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _cost));
+        }
+        catch (BCrypt.Net.SaltParseException)
+        {
+            // A damaged stored value: refuse it with the work of a real verification.
+            TimedBcryptVerify(password, _dummyHash.Value);
+            return new PasswordCheck(false, false, Unreadable: true);
+        }
+    }
+
+    /// <summary>
+    /// Verifies an imported hash and then waits until it has taken at least as long as a bcrypt verification.
+    /// Some formats are far cheaper (ASP.NET Identity v2: ~1 ms), and without the wait an imported customer
+    /// would answer faster than an unknown email. The wait holds no core. Formats dearer than bcrypt stay
+    /// distinguishable until the customer's first login (bounded by <see cref="ImportedHashLimits"/>).
+    /// </summary>
+    private async Task<bool> VerifyImportedAsync(string password, ImportedPasswordHash hash)
+    {
+        // Physical time on purpose: this answers an attacker's stopwatch, not a rule of the domain.
+        var started = Stopwatch.GetTimestamp();
+        var valid = await RunBoundedAsync(() =>
+        {
+            _ = _dummyHash.Value; // measures the bcrypt duration on first use
+            return hash.Verify(password);
+        });
+        var bcryptDuration = Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _verifyTicks));
+        var shortfall = bcryptDuration - Stopwatch.GetElapsedTime(started);
+        if (shortfall > TimeSpan.Zero)
+        {
+            await Task.Delay(shortfall, TimeProvider.System);
+        }
+
+        return valid;
+    }
+
+    private string CreateDummyHash()
+    {
+        var hash = BCrypt.Net.BCrypt.HashPassword(PreHash(Convert.ToHexString(RandomNumberGenerator.GetBytes(16))), _cost);
+        TimedBcryptVerify("calibration", hash);
+        return hash;
+    }
+
+    /// <summary>A bcrypt verification at its true cost, feeding the duration that imported verifications are padded to.</summary>
+    private bool TimedBcryptVerify(string password, string hash)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var valid = BCrypt.Net.BCrypt.Verify(PreHash(password), hash);
+        var ticks = Stopwatch.GetTimestamp() - started;
+
+        // A moving average follows a changing machine load without letting one slow run dominate.
+        var previous = Interlocked.Read(ref _verifyTicks);
+        Interlocked.Exchange(ref _verifyTicks, previous == 0 ? ticks : previous + ((ticks - previous) / 8));
+        return valid;
+    }
 
     private async Task<T> RunBoundedAsync<T>(Func<T> work)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
-using AuthCluster.Grains.Domain;
+using AuthCluster.Grains.Customers;
 using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Passwords;
 
@@ -12,9 +12,12 @@ public sealed record ImportProblem(string Field, string Message);
 /// <summary>
 /// One customer of an import file in JSON Lines, validated:
 /// <c>{"shop_id": 1, "email": "…", "first_name": "…", "last_name": "…", "gender": "m|f|d", "password_hash": "…",
-/// "created_at": "ISO 8601", "external_id": "…"}</c>, the last four optional. A line either parses completely
-/// or yields every problem it has, so one pass over a file reports all of them.
+/// "created_at": "ISO 8601", "external_id": "…", "customer_id": "uuid"}</c>, the last five optional. A line either
+/// parses completely or yields every problem it has, so one pass over a file reports all of them.
 /// </summary>
+/// <param name="PasswordHash">Another system's hash, verified once and replaced at the first login.</param>
+/// <param name="AuthClusterHash">An AuthCluster hash from an export (<see cref="OwnPasswordHash"/>), in its stored form.</param>
+/// <param name="CustomerId">AuthCluster's id of the customer (the tokens' <c>sub</c>), as an export writes it.</param>
 public sealed record CustomerImportLine(
     long ShopId,
     string Email,
@@ -23,7 +26,9 @@ public sealed record CustomerImportLine(
     string? Gender,
     ImportedPasswordHash? PasswordHash,
     DateTimeOffset? CreatedAt,
-    string? ExternalId)
+    string? ExternalId,
+    string? AuthClusterHash = null,
+    Guid? CustomerId = null)
 {
     /// <summary>The same bound as a request body: no legitimate customer line comes near it.</summary>
     public const int MaxLineLength = 16 * 1024;
@@ -32,6 +37,59 @@ public sealed record CustomerImportLine(
 
     /// <summary>The customer's email index key, normalized as registration normalizes it.</summary>
     public string EmailIndexKey => EmailAddress.IndexKey(ShopId, Email);
+
+    /// <summary>
+    /// The id the customer gets when the import creates the account: the one the line names, else one derived
+    /// from the email index key, so that importing the same file again addresses the same rows.
+    /// </summary>
+    public Guid AccountId => CustomerId ?? ImportedCustomerId.For(EmailIndexKey);
+
+    /// <summary>What goes into <see cref="CustomerState.PasswordHash"/>; null when the line has no password.</summary>
+    public string? StoredPasswordHash => AuthClusterHash ?? PasswordHash?.ToStored();
+
+    /// <summary>The state of the account this line creates; <paramref name="now"/> stands in for a missing <c>created_at</c>.</summary>
+    public CustomerState NewState(DateTimeOffset now)
+    {
+        var state = new CustomerState
+        {
+            ShopId = ShopId,
+            CreatedAt = CreatedAt ?? now,
+            PasswordHash = StoredPasswordHash ?? "",
+        };
+        ApplyProfile(state);
+        return state;
+    }
+
+    /// <summary>
+    /// Brings an existing account in line with this line (<c>--update</c>): profile, external id and a given
+    /// <c>created_at</c> become the line's. The password is replaced only while the account has none or still holds
+    /// an imported hash: once AuthCluster holds a hash of its own, the customer has logged in or chosen a password
+    /// here, and an older file must not take it back. Sessions are kept; a replaced password voids a pending reset.
+    /// </summary>
+    public void ApplyTo(CustomerState state)
+    {
+        ApplyProfile(state);
+        if (CreatedAt is { } createdAt)
+        {
+            state.CreatedAt = createdAt;
+        }
+
+        var replaceable = state.PasswordHash.Length == 0 || ImportedPasswordHash.IsStored(state.PasswordHash);
+        if (StoredPasswordHash is { } hash && replaceable && hash != state.PasswordHash)
+        {
+            state.PasswordHash = hash;
+            state.ResetKey = null;
+        }
+    }
+
+    private void ApplyProfile(CustomerState state)
+    {
+        state.Email = Email;
+        state.FirstName = FirstName;
+        state.LastName = LastName;
+        state.Gender = Gender;
+        state.ExternalId = ExternalId;
+    }
 
     public static bool TryParse(
         string line,
@@ -75,7 +133,7 @@ public sealed record CustomerImportLine(
     private sealed class LineReader
     {
         private static readonly string[] Fields =
-            ["shop_id", "email", "first_name", "last_name", "gender", "password_hash", "created_at", "external_id"];
+            ["shop_id", "email", "first_name", "last_name", "gender", "password_hash", "created_at", "external_id", "customer_id"];
 
         private readonly Dictionary<string, JsonElement> _values = new(StringComparer.Ordinal);
         private readonly List<ImportProblem> _problems = [];
@@ -101,15 +159,16 @@ public sealed record CustomerImportLine(
         public CustomerImportLine? Read()
         {
             var shopId = ShopId();
-            var email = RequiredText("email");
-            var firstName = RequiredText("first_name");
-            var lastName = RequiredText("last_name");
+            var email = Checked("email", RequiredText("email"), ProfileRules.CheckEmail);
+            var firstName = Checked("first_name", RequiredText("first_name"), ProfileRules.CheckName);
+            var lastName = Checked("last_name", RequiredText("last_name"), ProfileRules.CheckName);
             var gender = Gender();
-            var passwordHash = PasswordHash();
+            var (passwordHash, authClusterHash) = PasswordHash();
             var createdAt = CreatedAt();
             var externalId = ExternalId();
+            var customerId = CustomerId();
             return _problems.Count == 0
-                ? new CustomerImportLine(shopId, email, firstName, lastName, gender, passwordHash, createdAt, externalId)
+                ? new CustomerImportLine(shopId, email, firstName, lastName, gender, passwordHash, createdAt, externalId, authClusterHash, customerId)
                 : null;
         }
 
@@ -145,23 +204,44 @@ public sealed record CustomerImportLine(
             return text?.Trim() ?? "";
         }
 
+        /// <summary>Applies a rule to a value that is present and not blank (those have their problem already).</summary>
+        private string Checked(string field, string value, Func<string, string?> rule)
+        {
+            if (value.Length > 0 && rule(value) is { } problem)
+            {
+                Add(field, problem);
+            }
+
+            return value;
+        }
+
         private string? Gender()
         {
             var gender = OptionalString("gender");
-            if (gender is not null and not ("m" or "f" or "d"))
+            if (gender is not null && ProfileRules.CheckGender(gender) is { } problem)
             {
-                Add("gender", "Must be one of m, f, d.");
+                Add("gender", problem);
             }
 
             return gender;
         }
 
-        private ImportedPasswordHash? PasswordHash()
+        private (ImportedPasswordHash? Imported, string? Own) PasswordHash()
         {
             var value = OptionalString("password_hash");
             if (value is null)
             {
-                return null;
+                return (null, null);
+            }
+
+            if (OwnPasswordHash.IsExported(value))
+            {
+                if (!OwnPasswordHash.TryFromExported(value, out var own, out var ownReason))
+                {
+                    Add("password_hash", ownReason);
+                }
+
+                return (null, own);
             }
 
             if (!ImportedPasswordHash.TryParse(value, out var hash, out var reason))
@@ -169,7 +249,23 @@ public sealed record CustomerImportLine(
                 Add("password_hash", reason);
             }
 
-            return hash;
+            return (hash, null);
+        }
+
+        private Guid? CustomerId()
+        {
+            if (OptionalString("customer_id") is not { } text)
+            {
+                return null;
+            }
+
+            if (!Guid.TryParseExact(text, "D", out var id) || id == Guid.Empty)
+            {
+                Add("customer_id", "Must be a UUID such as 0b6e6c4e-5d8f-4a59-9a57-2f1f1b0c9d11.");
+                return null;
+            }
+
+            return id;
         }
 
         private DateTimeOffset? CreatedAt()

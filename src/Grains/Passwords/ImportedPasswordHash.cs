@@ -78,6 +78,21 @@ public abstract class ImportedPasswordHash
         return reason is null;
     }
 
+    /// <summary>
+    /// The other system's value inside a stored imported hash, without checking it against today's limits (an export
+    /// hands it back as it came); null when <paramref name="stored"/> is not an imported hash.
+    /// </summary>
+    public static string? OriginalValue(string stored)
+    {
+        if (!IsStored(stored))
+        {
+            return null;
+        }
+
+        var colon = stored.IndexOf(':', StoredPrefix.Length);
+        return colon < 0 ? null : stored[(colon + 1)..];
+    }
+
     /// <summary>True when a stored password hash is an imported one rather than AuthCluster's own.</summary>
     public static bool IsStored(string stored) => stored.StartsWith(StoredPrefix, StringComparison.Ordinal);
 
