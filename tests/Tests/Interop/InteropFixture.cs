@@ -119,6 +119,9 @@ public sealed class InteropFixture : IAsyncLifetime
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Urls"] = Issuer,
             ["Auth__Issuer"] = Issuer,
+            // Off by default in Production; the generated client and the lint read the document.
+            ["OpenApi__Enabled"] = "true",
+            ["Management__Urls"] = "http://127.0.0.1:0",
             ["Cluster__SiloPort"] = TestSilo.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Cluster__GatewayPort"] = TestSilo.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Cluster__ClusterId"] = "interop-" + Guid.NewGuid().ToString("N")[..8],

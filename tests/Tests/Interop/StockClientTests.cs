@@ -19,7 +19,7 @@ namespace AuthCluster.Tests.Interop;
 /// Stock clients, unchanged, against the API running as a real process: what a shop's engineers would plug in.
 /// The Node scripts live in <c>tests/interop</c> and print one line per step.
 /// </summary>
-[Trait("Category", "ProcessLevel")]
+[ProcessLevel]
 public sealed class StockClientTests(InteropFixture api) : IClassFixture<InteropFixture>
 {
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(2);
