@@ -122,16 +122,14 @@ public sealed class BcryptPasswordHasher : IPasswordHasher, IDisposable
 
     private PasswordCheck VerifyOwn(string password, string hash)
     {
-        try
+        if (!BcryptHash.IsWellFormed(hash))
         {
-            return new PasswordCheck(TimedBcryptVerify(password, hash), BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _cost));
-        }
-        catch (BCrypt.Net.SaltParseException)
-        {
-            // A damaged stored value: refuse it with the work of a real verification.
+            // A damaged stored value (BCrypt.Net would throw on it): refuse it with the work of a real verification.
             TimedBcryptVerify(password, _dummyHash.Value);
             return new PasswordCheck(false, false, Unreadable: true);
         }
+
+        return new PasswordCheck(TimedBcryptVerify(password, hash), BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _cost));
     }
 
     /// <summary>
