@@ -19,7 +19,7 @@ Logging__LogLevel__Default=Warning \
 Storage__ConnectionString="Data Source=$data/auth.db" \
 Auth__Signing__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64) \
 Auth__Clients__0__ClientId=bench \
-Auth__Clients__0__Secret=bench-secret-0123456789 \
+Auth__Clients__0__Secret=bench-secret-0123456789-abcdefghijkl \
 Auth__Clients__0__ShopIds__0=1 \
 Auth__Passwords__BcryptCost=$cost \
 RateLimiting__PermitLimit=1000000 \
@@ -33,7 +33,7 @@ curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "the API d
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 echo "bcrypt cost $cost, ${seconds}s per scenario, load generator on the same machine"
 gen="dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll"
-$gen validate "http://127.0.0.1:$port" bench bench-secret-0123456789 "$seconds" 64
-$gen refresh "http://127.0.0.1:$port" bench bench-secret-0123456789 "$seconds" 32
-$gen guest "http://127.0.0.1:$port" bench bench-secret-0123456789 "$seconds" 32
-$gen login "http://127.0.0.1:$port" bench bench-secret-0123456789 "$seconds" 8
+$gen validate "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 64
+$gen refresh "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 32
+$gen guest "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 32
+$gen login "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 8

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using AuthCluster.Grains.Interfaces.Formats;
 
 namespace AuthCluster.Grains.Interfaces;
 
@@ -73,6 +74,13 @@ public sealed class PasswordOptions
 {
     [Range(4, 31)]
     public int BcryptCost { get; set; } = 11;
+
+    /// <summary>
+    /// Fewest characters (code points, after NFKC) of a new password. Never below 8 (NIST SP 800-63B); at most 64,
+    /// so that the 128-character maximum still leaves room for passphrases.
+    /// </summary>
+    [Range(PasswordPolicy.DefaultMinLength, 64)]
+    public int MinLength { get; set; } = PasswordPolicy.DefaultMinLength;
 }
 
 public sealed class ThrottlingOptions

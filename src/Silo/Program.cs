@@ -18,6 +18,7 @@ public static class SiloProgram
         }
 
         var builder = Host.CreateApplicationBuilder(args);
+        builder.AddSiloManagement();
         builder.UseAuthSilo();
         await builder.Build().RunAsync();
         return 0;

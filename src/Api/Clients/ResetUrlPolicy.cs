@@ -3,7 +3,8 @@ namespace AuthCluster.Api.Clients;
 /// <summary>
 /// What a client may pass as <c>reset_url</c>. The link goes into an email with a live secret in it, so it must
 /// lead where the client's shop is (its configured origins), over https (plain http only for local development),
-/// with the secret outside the host part. It is never derived from the request's Host header.
+/// with the secret outside the host part. It is never derived from the request's Host header. Deny by default: a
+/// client with no configured origins may not send reset links at all.
 /// </summary>
 public static class ResetUrlPolicy
 {
@@ -35,8 +36,7 @@ public static class ResetUrlPolicy
             return false;
         }
 
-        return allowedOrigins.Count == 0
-            || allowedOrigins.Any(o => Uri.TryCreate(o, UriKind.Absolute, out var allowed) && string.Equals(Origin(allowed), origin, StringComparison.OrdinalIgnoreCase));
+        return allowedOrigins.Any(o => Uri.TryCreate(o, UriKind.Absolute, out var allowed) && string.Equals(Origin(allowed), origin, StringComparison.OrdinalIgnoreCase));
     }
 
     // Braces are not valid URL characters: parse with a stand-in for the hash.

@@ -1,6 +1,7 @@
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Hosting;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
@@ -14,80 +15,77 @@ public static class AuthEndpoints
     public static RouteGroupBuilder MapAuthEndpoints(this RouteGroupBuilder v1)
     {
         var auth = v1.MapGroup("/auth").WithTags("Authentication");
-        auth.MapPost("/register", Register).RequireRateLimiting(RateLimits.CustomerIp);
-        auth.MapPost("/login", Login).RequireRateLimiting(RateLimits.CustomerIp);
-        auth.MapPost("/login/guest", LoginGuest).RequireRateLimiting(RateLimits.CustomerIp);
-        auth.MapPost("/logout", Logout);
+        auth.MapPost("/register", Register).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("Register").WithSummary("Register a customer")
+            .WithDescription("Creates an account in the shop and logs the customer in: `201` with a token response. The email must not have an account in that shop yet (guests never block it).")
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.EmailTaken());
+        auth.MapPost("/login", Login).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("Login").WithSummary("Log a customer in")
+            .WithDescription("Checks email and password and starts a session. A failure is `invalid_credentials` whether or not the email has an account; repeated failures for one account are throttled (`429` with `Retry-After`).")
+            .ProducesErrors(ApiErrors.ShopNotAllowed(), ApiErrors.InvalidCredentials(), ApiErrors.TooManyAttempts(TimeSpan.FromMinutes(1)));
+        auth.MapPost("/login/guest", LoginGuest).RequireRateLimiting(RateLimits.CustomerIp)
+            .WithName("LoginGuest").WithSummary("Log a guest in")
+            .WithDescription("Starts a session for a new guest (`customer_type` = `guest`) on every call; the same email may be used any number of times.")
+            .ProducesErrors(ApiErrors.ShopNotAllowed());
+        auth.MapPost("/logout", Logout)
+            .WithName("Logout").WithSummary("Log out")
+            .WithDescription("Revokes the bearer token's session at once: its refresh token and every access token of it. `scope` `others` revokes the customer's other sessions instead, `global` all of them.");
         return v1;
     }
 
     public static async Task<Results<Created<TokenResponse>, ApiError>> Register(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
+        ApiClient client, RegisterRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics, SecurityLog security)
     {
-        var profile = new Profile(body.Name("first_name"), body.Name("last_name"), body.Email(), body.Gender());
-        var password = body.NewPassword();
-        var shopId = body.ShopId();
-        body.ThrowIfInvalid();
-        client.EnsureShop(shopId);
-
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(shopId, profile.Email))
-            .Register(profile, password, client.For(customer));
+        client.EnsureShop(request.ShopId);
+        var profile = request.ToProfile();
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, profile.Email))
+            .Register(profile, request.Password, client.For(customer));
         metrics.Registered(result.Outcome);
-        return result.Grant is { } grant
-            ? TypedResults.Created((string?)null, await tokens.IssueAsync(grant))
-            : ApiErrors.EmailTaken();
-    }
-
-    public static async Task<Results<Ok<TokenResponse>, ApiError>> Login(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics)
-    {
-        var email = body.Email();
-        var password = body.PresentedPassword();
-        var shopId = body.ShopId();
-        body.ThrowIfInvalid();
-        client.EnsureShop(shopId);
-
-        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(shopId, email))
-            .Login(password, client.For(customer));
-        metrics.LoggedIn(result.Outcome);
-        return result.Outcome switch
+        if (result.Grant is not { } grant)
         {
-            LoginOutcome.Success => TypedResults.Ok(await tokens.IssueAsync(result.Grant!)),
-            LoginOutcome.Throttled => ApiErrors.TooManyAttempts(result.RetryAfter),
-            _ => ApiErrors.InvalidCredentials(),
-        };
-    }
+            security.RegistrationRefused(client.ClientId, request.ShopId, profile.Email, customer);
+            return ApiErrors.EmailTaken();
+        }
 
-    public static async Task<Created<TokenResponse>> LoginGuest(
-        ApiClient client, JsonBody body, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
-    {
-        var profile = new Profile(body.Name("first_name"), body.Name("last_name"), body.Email(), body.Gender());
-        var shopId = body.ShopId();
-        body.ThrowIfInvalid();
-        client.EnsureShop(shopId);
-
-        var grant = await grains.GetGrain<IGuestGrain>(Guid.NewGuid()).Create(shopId, profile, client.For(customer));
+        security.Registered(client.ClientId, request.ShopId, grant.SubjectId, customer);
         return TypedResults.Created((string?)null, await tokens.IssueAsync(grant));
     }
 
-    public static async Task<NoContent> Logout(BearerToken bearer, JsonBody body, IGrainFactory grains)
+    public static async Task<Results<Ok<TokenResponse>, ApiError>> Login(
+        ApiClient client, LoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, AuthMetrics metrics, SecurityLog security)
     {
-        var scope = body.OptionalString("scope") switch
+        client.EnsureShop(request.ShopId);
+        var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, request.Email))
+            .Login(request.Password, client.For(customer));
+        metrics.LoggedIn(result.Outcome);
+        switch (result.Outcome)
         {
-            null or "local" => LogoutScope.Local,
-            "others" => LogoutScope.Others,
-            "global" => LogoutScope.Global,
-            _ => Invalid(body),
-        };
-        body.ThrowIfInvalid();
-
-        await bearer.Owner(grains).Logout(bearer.Claims.SessionId, scope);
-        return TypedResults.NoContent();
-
-        static LogoutScope Invalid(JsonBody body)
-        {
-            body.AddError("scope", "Must be one of local, others, global.");
-            return LogoutScope.Local;
+            case LoginOutcome.Success:
+                security.LoginSucceeded(client.ClientId, request.ShopId, result.Grant!.SubjectId, customer);
+                return TypedResults.Ok(await tokens.IssueAsync(result.Grant));
+            case LoginOutcome.Throttled:
+                security.LoginFailed("throttled", client.ClientId, request.ShopId, request.Email, customer);
+                return ApiErrors.TooManyAttempts(result.RetryAfter);
+            default:
+                security.LoginFailed("invalid_credentials", client.ClientId, request.ShopId, request.Email, customer);
+                return ApiErrors.InvalidCredentials();
         }
+    }
+
+    public static async Task<Created<TokenResponse>> LoginGuest(
+        ApiClient client, GuestLoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, SecurityLog security)
+    {
+        client.EnsureShop(request.ShopId);
+        var grant = await grains.GetGrain<IGuestGrain>(Guid.NewGuid()).Create(request.ShopId, request.ToProfile(), client.For(customer));
+        security.GuestLoggedIn(client.ClientId, request.ShopId, grant.SubjectId, customer);
+        return TypedResults.Created((string?)null, await tokens.IssueAsync(grant));
+    }
+
+    public static async Task<NoContent> Logout(BearerToken bearer, LogoutRequest request, CustomerContext customer, IGrainFactory grains, SecurityLog security)
+    {
+        var scope = request.ToScope();
+        await bearer.Owner(grains).Logout(bearer.Claims.SessionId, scope);
+        security.LoggedOut(bearer.Claims.ClientId, bearer.Claims.ShopId, bearer.Claims.Subject, bearer.Claims.SessionId, scope, customer);
+        return TypedResults.NoContent();
     }
 }

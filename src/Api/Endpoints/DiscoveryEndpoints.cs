@@ -14,9 +14,15 @@ public static class DiscoveryEndpoints
     public static IEndpointRouteBuilder MapDiscoveryEndpoints(this IEndpointRouteBuilder app)
     {
         var wellKnown = app.MapGroup("/.well-known").WithTags("Discovery");
-        wellKnown.MapGet("/jwks.json", Jwks);
-        wellKnown.MapGet("/openid-configuration", Configuration);
-        wellKnown.MapGet("/oauth-authorization-server", Configuration);
+        wellKnown.MapGet("/jwks.json", Jwks)
+            .WithName("GetJwks").WithSummary("Signing keys (JWKS)")
+            .WithDescription("The public keys that verify access tokens: the current key, the next one before it signs, and older ones until their tokens have expired.");
+        wellKnown.MapGet("/openid-configuration", Configuration)
+            .WithName("GetOpenIdConfiguration").WithSummary("OpenID discovery document")
+            .WithDescription("Issuer, JWKS and endpoint URLs, as OpenID Connect discovery readers expect them.");
+        wellKnown.MapGet("/oauth-authorization-server", Configuration)
+            .WithName("GetAuthorizationServerMetadata").WithSummary("OAuth authorization server metadata (RFC 8414)")
+            .WithDescription("The same document as `/.well-known/openid-configuration`.");
         return app;
     }
 
@@ -27,8 +33,9 @@ public static class DiscoveryEndpoints
         return TypedResults.Ok(new JwksResponse([.. ring.Keys.Select(k => k.PublicJwk())]));
     }
 
-    public static Ok<DiscoveryDocument> Configuration(IOptions<AuthOptions> options, HttpResponse response)
+    public static async Task<Ok<DiscoveryDocument>> Configuration(IOptions<AuthOptions> options, SigningKeyCache keys, HttpResponse response)
     {
+        var ring = await keys.GetAsync();
         var issuer = options.Value.Issuer.TrimEnd('/');
         response.Headers.CacheControl = $"public, max-age={(int)JwksMaxAge.TotalSeconds}";
         return TypedResults.Ok(new DiscoveryDocument(
@@ -36,9 +43,11 @@ public static class DiscoveryEndpoints
             $"{issuer}/.well-known/jwks.json",
             $"{issuer}/v1/oauth/token",
             $"{issuer}/v1/oauth/introspect",
+            $"{issuer}/v1/oauth/revoke",
             ["refresh_token"],
             ["client_secret_basic", "client_secret_post"],
-            [options.Value.Signing.Algorithm],
+            // Every algorithm a token still in circulation may carry, not only today's: older keys stay in the JWKS.
+            ring.Algorithms.Count > 0 ? ring.Algorithms : [options.Value.Signing.Algorithm],
             ["public"],
             ["none"]));
     }
@@ -51,6 +60,7 @@ public sealed record DiscoveryDocument(
     string JwksUri,
     string TokenEndpoint,
     string IntrospectionEndpoint,
+    string RevocationEndpoint,
     IReadOnlyList<string> GrantTypesSupported,
     IReadOnlyList<string> TokenEndpointAuthMethodsSupported,
     IReadOnlyList<string> IdTokenSigningAlgValuesSupported,

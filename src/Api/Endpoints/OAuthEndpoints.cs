@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
@@ -13,23 +14,38 @@ public static class OAuthEndpoints
     public static RouteGroupBuilder MapOAuthEndpoints(this RouteGroupBuilder v1)
     {
         var oauth = v1.MapGroup("/oauth").WithTags("Tokens and sessions");
-        oauth.MapPost("/token", Token).DisableAntiforgery();
-        oauth.MapGet("/token/validate", Validate);
-        oauth.MapGet("/tokens", ListSessions);
-        oauth.MapDelete("/tokens/{id}", RevokeSession);
-        oauth.MapPost("/introspect", Introspect).DisableAntiforgery();
+        oauth.MapPost("/token", Token).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata)
+            .WithName("RefreshToken").WithSummary("Refresh tokens")
+            .WithDescription("`grant_type=refresh_token` (form or JSON): a new access token and a **new** refresh token; the presented one is retired. A retired token presented again within the grace window gets the same successor; after it, the whole session is revoked (`invalid_grant`).")
+            .ProducesErrors(ApiErrors.InvalidGrant(), ApiErrors.UnsupportedGrantType());
+        oauth.MapGet("/token/validate", Validate)
+            .WithName("ValidateToken").WithSummary("Validate an access token")
+            .WithDescription("`200` with the token's claims if its signature, lifetime, issuer, audience and type are valid **and** its session is not revoked; `401 invalid_token` otherwise.");
+        oauth.MapGet("/tokens", ListSessions)
+            .WithName("ListSessions").WithSummary("List the customer's sessions")
+            .WithDescription("The active sessions of the bearer token's customer, newest first; `current` marks the bearer token's own.");
+        oauth.MapDelete("/tokens/{id}", RevokeSession)
+            .WithName("RevokeSession").WithSummary("Revoke one of the customer's sessions")
+            .WithDescription("Revokes the session `id` (the `sid` of its access tokens) of the bearer token's customer; `404` for any id that is not one of them.")
+            .ProducesErrors(ApiErrors.NotFound());
+        oauth.MapPost("/introspect", Introspect).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata)
+            .WithName("IntrospectToken").WithSummary("Introspect a token (RFC 7662)")
+            .WithDescription("`{\"active\": true, ...claims}` for a live access or refresh token of a shop the client serves; `{\"active\": false}` for anything else.");
+        oauth.MapPost("/revoke", Revoke).DisableAntiforgery().WithMetadata(OAuthErrors.Metadata)
+            .WithName("RevokeToken").WithSummary("Revoke a token (RFC 7009)")
+            .WithDescription("Revokes the session of a refresh or access token at once. `200` also for unknown, inactive or other shops' tokens, which change nothing.");
         return v1;
     }
 
     public static async Task<Results<Ok<TokenResponse>, ApiError>> Token(
-        OAuthRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
+        OAuthRequest<TokenRequest> request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens)
     {
-        if (request.Required("grant_type") != "refresh_token")
+        // Validation demands refresh_token with this grant type, so only another grant type misses the pattern.
+        if (request.Body is not { GrantType: TokenRequest.RefreshTokenGrant, RefreshToken: { } refreshToken })
         {
             return ApiErrors.UnsupportedGrantType();
         }
 
-        var refreshToken = request.Required("refresh_token");
         if (!RefreshTokenFormat.TryParse(refreshToken, out var sessionId, out _))
         {
             return ApiErrors.InvalidGrant();
@@ -76,9 +92,9 @@ public static class OAuthEndpoints
     /// simply inactive, so introspection cannot be used to probe other shops' tokens.
     /// </summary>
     public static async Task<Ok<IntrospectionResponse>> Introspect(
-        OAuthRequest request, IGrainFactory grains, AccessTokenValidator validator)
+        OAuthRequest<IntrospectionRequest> request, IGrainFactory grains, AccessTokenValidator validator)
     {
-        var token = request.Required("token");
+        var token = request.Body.Token;
         IntrospectionResponse? response = null;
         if (RefreshTokenFormat.TryParse(token, out var sessionId, out _))
         {
@@ -120,6 +136,40 @@ public static class OAuthEndpoints
             ? response
             : new IntrospectionResponse(false));
     }
+
+    /// <summary>
+    /// RFC 7009: revokes the session of a refresh or access token, through its owner so that the owner's session
+    /// list stays right. Unknown, inactive and other shops' tokens get the same empty 200 and change nothing.
+    /// </summary>
+    public static async Task<Ok<EmptyResponse>> Revoke(
+        OAuthRequest<RevocationRequest> request, IGrainFactory grains, AccessTokenValidator validator)
+    {
+        if (await LiveSessionOf(request.Body.Token, grains, validator) is { } session && request.Client.ShopIds.Contains(session.ShopId))
+        {
+            await SessionOwners.Of(grains, session.SubjectId, session.CustomerType)
+                .RevokeSession(session.SessionId, RevocationReason.RevokedByClient);
+        }
+
+        return TypedResults.Ok(EmptyResponse.Instance);
+    }
+
+    private static async Task<RefreshTokenInfo?> LiveSessionOf(string token, IGrainFactory grains, AccessTokenValidator validator)
+    {
+        if (RefreshTokenFormat.TryParse(token, out var sessionId, out _))
+        {
+            return await grains.GetGrain<ISessionGrain>(sessionId).Inspect(token);
+        }
+
+        return await validator.ValidateAsync(token) is { } claims
+            ? new RefreshTokenInfo(claims.SessionId, claims.Subject, claims.CustomerType, claims.ShopId, claims.ClientId, DateTimeOffset.FromUnixTimeSeconds(claims.Expires))
+            : null;
+    }
+}
+
+/// <summary>A <c>{}</c> body, where RFC 7009 answers with nothing to say.</summary>
+public sealed record EmptyResponse
+{
+    public static EmptyResponse Instance { get; } = new();
 }
 
 public sealed record ValidationResponse(

@@ -1,7 +1,9 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AuthCluster.Api.Clients;
 using AuthCluster.Api.Endpoints;
 using AuthCluster.Api.Http;
+using AuthCluster.Api.OpenApi;
 using AuthCluster.Api.Tokens;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Hosting;
@@ -15,17 +17,26 @@ namespace AuthCluster.Api.Hosting;
 
 public static class AuthApiExtensions
 {
+    /// <summary>Serve <c>/openapi/v1.json</c> on the public port; default on everywhere but Production.</summary>
+
     /// <summary>Everything the API needs; in <c>Embedded</c> mode also the in-process silo.</summary>
     public static WebApplicationBuilder AddAuthApi(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var cluster = ClusterSettings.From(configuration);
 
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes;
+            k.AddServerHeader = false;
+        });
         if (string.IsNullOrEmpty(configuration["Urls"]) && string.IsNullOrEmpty(configuration["ASPNETCORE_URLS"]))
         {
             builder.WebHost.UseUrls("http://localhost:5080");
         }
+
+        // Before the silo or cluster client: hosted services start in order, and probes need an answer meanwhile.
+        builder.AddManagementListener(ManagementListener.ApiDefaultUrls);
 
         if (cluster.IsEmbedded)
         {
@@ -58,16 +69,22 @@ public static class AuthApiExtensions
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<AuthMetrics>();
+        services.AddSingleton<SecurityLog>();
         services.AddMemoryCache(o => o.SizeLimit = 200_000);
         services.AddAuthRateLimiting(configuration);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // The contract's numbers are JSON numbers: "1" is not a shop id (the web default would read it as one).
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
-        services.AddOpenApi();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemContract.Customize);
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddAuthOpenApi();
         services.AddHealthChecks()
-            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
-            .AddCheck<EmailHealthCheck>("email", tags: ["ready"]);
+            .AddCheck<ClusterHealthCheck>("cluster", tags: [ManagementListener.ReadyTag])
+            .AddCheck<StorageHealthCheck>("storage", failureStatus: HealthStatus.Degraded, tags: [ManagementListener.ReadyTag])
+            .AddCheck<EmailHealthCheck>("email", tags: [ManagementListener.ReadyTag]);
         services.AddHostedService<StartupBanner>();
         return builder;
     }
@@ -75,9 +92,12 @@ public static class AuthApiExtensions
     /// <summary>The HTTP pipeline and every endpoint of the contract.</summary>
     public static WebApplication MapAuthEndpoints(this WebApplication app)
     {
-        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.Use(SecurityHeaders.Apply);
+        app.UseExceptionHandler();
+        app.Use(OversizedBodies.Reject);
         app.Use(NoStoreOnApiResponses);
         app.UseHttpMetrics();
+        app.Use(ClientAuthentication.Authenticate);
         app.UseRateLimiter();
 
         var v1 = app.MapGroup("/v1");
@@ -86,10 +106,10 @@ public static class AuthApiExtensions
         v1.MapOAuthEndpoints();
         app.MapDiscoveryEndpoints();
 
+        // Health here too (the contract lists it on the public port); /metrics only on the management listener.
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthReportWriter.WriteAsync });
-        app.MapMetrics("/metrics");
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains(ManagementListener.ReadyTag), ResponseWriter = HealthReportWriter.WriteAsync });
+        app.MapAuthOpenApi();
         return app;
     }
 
@@ -137,8 +157,32 @@ public static class AuthApiExtensions
     }
 }
 
-/// <summary>Ready when a grain call reaches a silo and that silo's storage answers.</summary>
+/// <summary>
+/// Ready when a silo answers: the node can serve (validation and introspection answer from memory). Asks the
+/// management grain for the silos' runtime statistics, which no silo reads from the database, so that a database
+/// outage does not make every API node look dead; <see cref="StorageHealthCheck"/> reports that one.
+/// </summary>
 internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await grains.GetGrain<IManagementGrain>(0).GetRuntimeStatistics([], cancellationToken).WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"Not connected to the cluster ({exception.GetType().Name}).");
+        }
+    }
+}
+
+/// <summary>
+/// Grain storage answers. Registered as degraded on failure (still 200): without the database, writes answer 503 but
+/// validation and introspection keep serving, so the node stays in rotation and operators see why writes fail.
+/// </summary>
+internal sealed class StorageHealthCheck(IGrainFactory grains) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -149,7 +193,7 @@ internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"Cluster or storage unavailable ({exception.GetType().Name}).");
+            return new HealthCheckResult(context.Registration.FailureStatus, $"Storage unavailable ({exception.GetType().Name}): writes answer 503.");
         }
     }
 }
@@ -165,34 +209,6 @@ internal sealed class EmailHealthCheck(IServiceProvider services) : IHealthCheck
         Task.FromResult(services.GetService<IEmailDeliveryHealth>()?.ProblemDescription is { } problem
             ? HealthCheckResult.Degraded(problem)
             : HealthCheckResult.Healthy());
-}
-
-/// <summary>The readiness report: overall status plus each check's status and description (never secrets).</summary>
-internal static class HealthReportWriter
-{
-    public static async Task WriteAsync(HttpContext context, HealthReport report)
-    {
-        context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("status", report.Status.ToString());
-        writer.WriteStartObject("checks");
-        foreach (var (name, entry) in report.Entries)
-        {
-            writer.WriteStartObject(name);
-            writer.WriteString("status", entry.Status.ToString());
-            if (entry.Description is not null)
-            {
-                writer.WriteString("description", entry.Description);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        await writer.FlushAsync(context.RequestAborted);
-    }
 }
 
 /// <summary>Tells a developer which client to use; prints ids only, plus the secret of the well-known development client.</summary>

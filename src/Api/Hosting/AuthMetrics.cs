@@ -13,7 +13,13 @@ public sealed class AuthMetrics
         "authcluster_registrations_total", "Registration attempts by outcome (registered, email_taken).", "outcome");
 
     private static readonly Counter RateLimited = Metrics.CreateCounter(
-        "authcluster_rate_limited_total", "Requests rejected by the per-IP rate limiter.");
+        "authcluster_rate_limited_total", "Requests rejected by a rate limit (customer-ip, password-reset-ip, per-client, failed-client-authentication).", "limit");
+
+    private static readonly Counter WithoutCustomerIp = Metrics.CreateCounter(
+        "authcluster_requests_without_customer_ip_total", "Rate-limited requests whose client forwarded no X-Customer-IP (they count against the per-client limit).", "client_id");
+
+    private static readonly Counter ClientAuthenticationFailures = Metrics.CreateCounter(
+        "authcluster_client_authentication_failures_total", "Failed client authentications by outcome (invalid_client, throttled).", "outcome");
 
     private static readonly Counter PasswordResets = Metrics.CreateCounter(
         "authcluster_password_resets_total", "Password reset steps by outcome (requested, success, invalid_hash).", "outcome");
@@ -33,5 +39,10 @@ public sealed class AuthMetrics
     public void Registered(RegisterOutcome outcome) =>
         Registrations.WithLabels(outcome == RegisterOutcome.Registered ? "registered" : "email_taken").Inc();
 
-    public void RateLimitedRequest() => RateLimited.Inc();
+    public void RateLimitedRequest(string limit) => RateLimited.WithLabels(limit).Inc();
+
+    /// <summary>Labelled by client id: only configured clients get here (after authentication), so the label set stays small.</summary>
+    public void RequestWithoutCustomerIp(string clientId) => WithoutCustomerIp.WithLabels(clientId).Inc();
+
+    public void ClientAuthenticationFailed(string outcome) => ClientAuthenticationFailures.WithLabels(outcome).Inc();
 }

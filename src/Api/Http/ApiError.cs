@@ -1,10 +1,13 @@
-using System.Text.Json;
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
 
 namespace AuthCluster.Api.Http;
 
 /// <summary>
 /// An error of the contract: RFC 9457 problem details that also carry the OAuth-style <c>error</c> code,
-/// so both kinds of readers understand it. Never carries secrets or exception messages.
+/// so both kinds of readers understand it. Written through <see cref="IProblemDetailsService"/>, whose
+/// customization (<see cref="ProblemContract"/>) gives every problem the contract's members.
+/// Never carries secrets or exception messages.
 /// </summary>
 public sealed class ApiError(int status, string error, string description) : IResult, IStatusCodeHttpResult
 {
@@ -33,50 +36,29 @@ public sealed class ApiError(int status, string error, string description) : IRe
         }
 
         response.Headers.CacheControl = "no-store";
-        response.ContentType = "application/problem+json";
-        await using var writer = new Utf8JsonWriter(response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("type", $"https://authcluster.dev/errors/{Error}");
-        writer.WriteString("title", Title);
-        writer.WriteNumber("status", Status);
-        writer.WriteString("error", Error);
-        writer.WriteString("error_description", Description);
-        if (Errors is not null)
+        var problem = ProblemContract.Create(Status, Error, Description, Errors);
+        if (OAuthErrors.Apply(httpContext))
         {
-            writer.WriteStartObject("errors");
-            foreach (var (field, messages) in Errors)
-            {
-                writer.WriteStartArray(field);
-                foreach (var message in messages)
-                {
-                    writer.WriteStringValue(message);
-                }
-
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndObject();
+            await WriteShapedAsync(httpContext, problem, OAuthErrors.MediaType);
+            return;
         }
 
-        writer.WriteEndObject();
-        await writer.FlushAsync(httpContext.RequestAborted);
+        var problems = httpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await problems.TryWriteAsync(new() { HttpContext = httpContext, ProblemDetails = problem }))
+        {
+            // The service declines clients whose Accept header names no JSON type; the contract answers them all alike.
+            await WriteShapedAsync(httpContext, problem, ProblemContract.MediaType);
+        }
     }
 
-    private string Title => Status switch
+    private static Task WriteShapedAsync(HttpContext httpContext, ProblemDetails problem, string mediaType)
     {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        409 => "Conflict",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        503 => "Service Unavailable",
-        _ => "Error",
-    };
+        ProblemContract.Shape(problem);
+        return httpContext.Response.WriteAsJsonAsync(problem, options: null, mediaType, httpContext.RequestAborted);
+    }
 }
 
-/// <summary>Thrown where a request cannot go on (binding, authentication); the error middleware writes <see cref="Error"/>.</summary>
+/// <summary>Thrown where a request cannot go on (binding, authentication); the exception handler writes <see cref="Error"/>.</summary>
 public sealed class ApiException(ApiError error) : Exception(error.Description)
 {
     public ApiError Error { get; } = error;
@@ -106,7 +88,7 @@ public static class ApiErrors
 
     public static ApiError TooManyAttempts(TimeSpan retryAfter) =>
         new ApiError(429, "too_many_attempts", "Too many attempts; try again later.")
-            .WithHeader("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            .WithHeader("Retry-After", Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
 
     public static ApiError InvalidToken() =>
         new ApiError(401, "invalid_token", "The access token is missing, invalid, expired or revoked.")

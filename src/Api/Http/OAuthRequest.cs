@@ -1,41 +1,46 @@
+using System.Reflection;
 using System.Text.Json;
 using AuthCluster.Api.Clients;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Api.Http;
 
 /// <summary>
-/// A request to an OAuth endpoint: fields from an <c>application/x-www-form-urlencoded</c> or JSON body, and
-/// the client authenticated by HTTP Basic or by <c>client_id</c>/<c>client_secret</c> in the body.
+/// A request to an OAuth endpoint: its parameters from an <c>application/x-www-form-urlencoded</c> or JSON body
+/// as <typeparamref name="TBody"/>, and the client authenticated by HTTP Basic or by <c>client_id</c>/<c>client_secret</c>
+/// among the parameters (authentication comes before the parameters are validated).
 /// </summary>
-public sealed class OAuthRequest
+public sealed class OAuthRequest<TBody>(ApiClient client, TBody body) : IBindableFromHttpContext<OAuthRequest<TBody>>, IEndpointParameterMetadataProvider
+    where TBody : class, IRequestBody
 {
-    private readonly IReadOnlyDictionary<string, string> _fields;
+    private const string FormMediaType = "application/x-www-form-urlencoded";
 
-    private OAuthRequest(ApiClient client, IReadOnlyDictionary<string, string> fields)
+    public ApiClient Client { get; } = client;
+    public TBody Body { get; } = body;
+
+    static async ValueTask<OAuthRequest<TBody>?> IBindableFromHttpContext<OAuthRequest<TBody>>.BindAsync(HttpContext context, ParameterInfo parameter)
     {
-        Client = client;
-        _fields = fields;
+        var bytes = await RequestBodies.ReadAsync(context);
+        var parameters = IsForm(context.Request) ? ParseForm(bytes) : ParseJson(bytes);
+        var client = context.RequestServices.GetRequiredService<ApiClientRegistry>().Authenticate(context.Request, parameters);
+
+        // RFC 6749 §3.1: a parameter sent without a value is treated as if it were omitted.
+        var given = parameters.Where(p => p.Value.Length > 0).ToDictionary(StringComparer.Ordinal);
+        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        return new OAuthRequest<TBody>(client, RequestBodies.Bind<TBody>(JsonSerializer.SerializeToElement(given), options));
     }
 
-    public ApiClient Client { get; }
-
-    public string? this[string field] => _fields.TryGetValue(field, out var value) && value.Length > 0 ? value : null;
-
-    public static async ValueTask<OAuthRequest> BindAsync(HttpContext context)
+    static void IEndpointParameterMetadataProvider.PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder)
     {
-        var bytes = await RequestBody.ReadAsync(context);
-        var fields = IsForm(context.Request) ? ParseForm(bytes) : ParseJson(bytes);
-        var client = context.RequestServices.GetRequiredService<ApiClientRegistry>().Authenticate(context.Request, fields);
-        return new OAuthRequest(client, fields);
+        builder.Metadata.Add(new AcceptsMetadata([FormMediaType, "application/json"], typeof(TBody)));
+        builder.Metadata.Add(ClientAuthenticationMetadata.BasicOrBody);
     }
-
-    /// <summary>The value of a required field; a missing one is a <c>validation_error</c>.</summary>
-    public string Required(string field) =>
-        this[field] ?? throw new ApiException(ApiErrors.Validation(field, "Is required."));
 
     private static bool IsForm(HttpRequest request) =>
-        request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true;
+        request.ContentType?.StartsWith(FormMediaType, StringComparison.OrdinalIgnoreCase) == true;
 
     private static Dictionary<string, string> ParseForm(byte[] bytes)
     {
@@ -55,39 +60,23 @@ public sealed class OAuthRequest
         return fields;
     }
 
+    /// <summary>OAuth parameters are strings, so in a JSON body every member must be a string (or null, meaning absent).</summary>
     private static Dictionary<string, string> ParseJson(byte[] bytes)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (bytes.Length == 0)
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var member in RequestBodies.ParseObject(bytes, "Must be a JSON object or a form.").EnumerateObject())
         {
-            return fields;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(bytes);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            if (member.Value.ValueKind == JsonValueKind.String)
             {
-                throw new ApiException(ApiErrors.Validation("body", "Must be a JSON object or a form."));
+                fields[member.Name] = member.Value.GetString()!;
             }
-
-            foreach (var property in document.RootElement.EnumerateObject())
+            else if (member.Value.ValueKind != JsonValueKind.Null)
             {
-                if (property.Value.ValueKind == JsonValueKind.String)
-                {
-                    fields[property.Name] = property.Value.GetString()!;
-                }
-                else if (property.Value.ValueKind != JsonValueKind.Null)
-                {
-                    throw new ApiException(ApiErrors.Validation(property.Name, "Must be a string."));
-                }
+                errors[member.Name] = ["Must be a string."];
             }
         }
-        catch (JsonException)
-        {
-            throw new ApiException(ApiErrors.Validation("body", "Is not valid JSON."));
-        }
 
-        return fields;
+        return errors.Count == 0 ? fields : throw new ApiException(ApiErrors.Validation(errors));
     }
 }

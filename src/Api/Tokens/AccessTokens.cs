@@ -76,20 +76,27 @@ public sealed class AccessTokenIssuer(SigningKeyCache keys, IOptions<AuthOptions
 }
 
 /// <summary>
-/// Verifies access tokens: signature with a published key and its pinned algorithm, <c>typ</c>, issuer,
-/// audience and lifetime. A verified token is cached until it expires, so the checkout's repeated
-/// validation of one token pays for the signature once; the revocation check is never cached.
+/// Verifies access tokens: signature with the published key its <c>kid</c> names and that key's pinned algorithm,
+/// <c>typ</c>, issuer, audience, lifetime, no <c>crit</c> extension, and — on validation — that the session is
+/// active and belongs to the token's subject. A verified token is cached until it expires, so the checkout's
+/// repeated validation of one token pays for the signature once; the session check is never cached. Every refusal
+/// is a security event (<see cref="SecurityEvents.Category"/>), named by its reason only.
 /// </summary>
-public sealed class AccessTokenValidator(
+public sealed partial class AccessTokenValidator(
     SigningKeyCache keys,
     IGrainFactory grains,
     IOptions<AuthOptions> options,
     TimeProvider time,
-    IMemoryCache cache)
+    IMemoryCache cache,
+    ILoggerFactory loggers)
 {
-    private readonly JsonWebTokenHandler _handler = new();
+    /// <summary>RFC 9068 §4 <c>typ</c>; the <c>application/</c> prefix may be left out (RFC 7515 §4.1.9), and we do.</summary>
+    private static readonly string[] AccessTokenTypes = ["at+jwt", "application/at+jwt"];
 
-    /// <summary>The verified claims of an access token whose session is still active, or null.</summary>
+    private readonly JsonWebTokenHandler _handler = new();
+    private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
+
+    /// <summary>The verified claims of an access token whose session is still active and its subject's, or null.</summary>
     public async Task<AccessToken?> ValidateAsync(string token)
     {
         var claims = await VerifyAsync(token);
@@ -98,10 +105,18 @@ public sealed class AccessTokenValidator(
             return null;
         }
 
-        return await grains.GetGrain<ISessionGrain>(claims.SessionId).IsActive() ? claims : null;
+        // A session answers only for its own subject: a token whose sub was changed under a stolen key and a real
+        // sid must not act on (log out, list the sessions of) another customer.
+        if (!await grains.GetGrain<ISessionGrain>(claims.SessionId).IsActiveFor(claims.Subject, claims.CustomerType))
+        {
+            LogInvalidSession(_security, claims.SessionId, claims.Subject, claims.ClientId);
+            return null;
+        }
+
+        return claims;
     }
 
-    /// <summary>Signature and claims only, without the revocation check.</summary>
+    /// <summary>Signature and claims only, without the session check.</summary>
     public async Task<AccessToken?> VerifyAsync(string token)
     {
         var now = time.GetUtcNow();
@@ -110,11 +125,18 @@ public sealed class AccessTokenValidator(
         if (cache.TryGetValue(cacheKey, out AccessToken? cached) && cached is not null)
         {
             // The cache entry may live up to the skew past expiry; the lifetime check must stay exact.
-            return DateTimeOffset.FromUnixTimeSeconds(cached.Expires) + skew > now ? cached : null;
+            if (DateTimeOffset.FromUnixTimeSeconds(cached.Expires) + skew > now)
+            {
+                return cached;
+            }
+
+            LogInvalidToken(_security, nameof(SecurityTokenExpiredException));
+            return null;
         }
 
         if (token.Length > RequestLimits.MaxBodyBytes)
         {
+            LogInvalidToken(_security, "too long");
             return null;
         }
 
@@ -126,7 +148,7 @@ public sealed class AccessTokenValidator(
             ValidAudience = settings.Audience,
             IssuerSigningKeys = ring.SecurityKeys,
             ValidAlgorithms = ring.Algorithms,
-            ValidTypes = ["at+jwt"],
+            ValidTypes = AccessTokenTypes,
             ClockSkew = skew,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
@@ -136,13 +158,22 @@ public sealed class AccessTokenValidator(
                 notBefore is { } nbf && expires is { } exp && nbf - skew <= now.UtcDateTime && now.UtcDateTime < exp + skew,
         });
 
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || ReadClaims(jwt) is not { } claims)
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
         {
+            // The exception's type says why (signature, lifetime, issuer…); its message may quote the token.
+            LogInvalidToken(_security, result.Exception?.GetType().Name ?? "unreadable");
             return null;
         }
 
-        if (jwt.Alg != ring.Keys.First(k => k.KeyId == jwt.Kid).Algorithm)
+        if (Refusal(jwt, ring) is { } refusal)
         {
+            LogInvalidToken(_security, refusal);
+            return null;
+        }
+
+        if (ReadClaims(jwt) is not { } claims)
+        {
+            LogInvalidToken(_security, "claims");
             return null;
         }
 
@@ -152,6 +183,24 @@ public sealed class AccessTokenValidator(
             Size = 1,
         });
         return claims;
+    }
+
+    /// <summary>What the handler does not check: why a token it accepted is still not one of ours, or null.</summary>
+    private static string? Refusal(JsonWebToken jwt, KeyRingSnapshot ring)
+    {
+        // RFC 7515 §4.1.11: we understand no extension, so a token that makes one critical must be refused.
+        if (jwt.TryGetHeaderValue<object>("crit", out _))
+        {
+            return "crit header";
+        }
+
+        // The handler may match a key by x5t when kid is missing; our tokens always name their key by kid.
+        if (string.IsNullOrEmpty(jwt.Kid) || ring.Keys.FirstOrDefault(k => k.KeyId == jwt.Kid) is not { } key)
+        {
+            return "no usable kid";
+        }
+
+        return jwt.Alg == key.Algorithm ? null : "algorithm not the key's";
     }
 
     private static AccessToken? ReadClaims(JsonWebToken jwt)

@@ -8,4 +8,7 @@ public enum RevocationReason
     PasswordChanged = 2,
     SessionLimit = 3,
     Deleted = 4,
+
+    /// <summary>Revoked by the API client through <c>POST /v1/oauth/revoke</c> (RFC 7009).</summary>
+    RevokedByClient = 5,
 }

@@ -28,4 +28,11 @@ public interface ICustomerGrain : ISessionOwnerGrain
     /// </summary>
     [Alias("CompletePasswordReset")]
     Task<PasswordResetResult> CompletePasswordReset(string hashKey, string password, ClientContext client);
+
+    /// <summary>
+    /// Why <paramref name="password"/> (normalized) may not become this customer's password because it contains
+    /// their name or email (<see cref="Formats.PasswordPolicy.CheckContext"/>), or null when it may.
+    /// </summary>
+    [ReadOnly, Alias("CheckNewPassword")]
+    Task<string?> CheckNewPassword(string password);
 }

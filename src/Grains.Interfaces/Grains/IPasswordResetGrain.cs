@@ -17,7 +17,8 @@ public interface IPasswordResetGrain : IGrainWithStringKey
     /// <summary>
     /// Completes the reset when the hash is live and was issued for <paramref name="shopId"/>: the customer sets the
     /// new password, revokes every session and starts a new one (of two concurrent uses exactly one wins there);
-    /// then the hash is retired and the customer's failed-login throttle cleared.
+    /// then the hash is spent, the password-changed notice sent and the customer's failed-login throttle cleared.
+    /// A new password that contains the customer's name or email is refused first and leaves the hash usable.
     /// </summary>
     /// <remarks>
     /// Interleaves, so that it never waits behind a delivery attempt in flight (which may take as long as the
@@ -31,9 +32,16 @@ public interface IPasswordResetGrain : IGrainWithStringKey
     Task Drive();
 
     /// <summary>
-    /// The hash was used or superseded: stop delivering and forget it. One-way, so that the customer never waits
+    /// The hash was superseded: stop delivering and forget it. One-way, so that the customer never waits
     /// behind a delivery attempt in flight (which may take as long as the provider's timeout).
     /// </summary>
     [OneWay, Alias("Retire")]
     Task Retire();
+
+    /// <summary>
+    /// The hash was used: stop delivering the link and deliver the password-changed notice instead, through the
+    /// same outbox. One-way, for the reason <see cref="Retire"/> is.
+    /// </summary>
+    [OneWay, Alias("Completed")]
+    Task Completed();
 }

@@ -21,9 +21,16 @@ public interface ISessionGrain : IGrainWithGuidKey
     [RetrySafe(WithinRefreshGrace = true), ResponseTimeout(FailurePolicy.OneWriteTimeout), Alias("Refresh")]
     Task<RefreshResult> Refresh(string refreshToken, ClientContext client);
 
-    /// <summary>True while the session is neither revoked nor expired: the revocation check of every validation.</summary>
+    /// <summary>True while the session is neither revoked nor expired.</summary>
     [ReadOnly, ResponseTimeout(FailurePolicy.QuickReadTimeout), Alias("IsActive")]
     Task<bool> IsActive();
+
+    /// <summary>
+    /// <see cref="IsActive"/>, and the session belongs to <paramref name="subjectId"/> of <paramref name="customerType"/>:
+    /// the session check of every access-token validation (the token's <c>sub</c> and <c>customer_type</c>).
+    /// </summary>
+    [ReadOnly, ResponseTimeout(FailurePolicy.QuickReadTimeout), Alias("IsActiveFor")]
+    Task<bool> IsActiveFor(Guid subjectId, CustomerType customerType);
 
     /// <summary>The session as listed to its owner; null when no longer active.</summary>
     [ReadOnly, ResponseTimeout(FailurePolicy.QuickReadTimeout), Alias("GetInfo")]

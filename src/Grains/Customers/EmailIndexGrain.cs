@@ -31,8 +31,11 @@ public sealed partial class EmailIndexGrain(
     IPasswordHasher hasher,
     IOptions<AuthOptions> options,
     TimeProvider time,
-    ILogger<EmailIndexGrain> logger) : Grain, IEmailIndexGrain
+    ILogger<EmailIndexGrain> logger,
+    ILoggerFactory loggers) : Grain, IEmailIndexGrain
 {
+    private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
+
     private long ShopId => EmailAddress.ShopIdOf(this.GetPrimaryKeyString());
 
     public async Task<RegisterResult> Register(Profile profile, string password, ClientContext client)
@@ -67,7 +70,7 @@ public sealed partial class EmailIndexGrain(
         }
         else
         {
-            await hasher.VerifyDummyAsync(password);
+            await hasher.VerifyDummyAsync(PasswordText.LoginCandidates(password));
         }
 
         if (grant is null)
@@ -97,7 +100,9 @@ public sealed partial class EmailIndexGrain(
         // The same single write for every key, account or not: the caller's latency must not tell them apart.
         await state.WriteOrDeactivateAsync(this);
 
-        if (state.State.ResetRequests > limits.MaxEmailsPerWindow)
+        var limited = state.State.ResetRequests > limits.MaxEmailsPerWindow;
+        LogResetRequested(_security, ShopId, request.ClientId, state.State.CustomerId, limited);
+        if (limited)
         {
             LogResetLimited(logger, ShopId, limits.MaxEmailsPerWindow, limits.RequestWindow);
             return;
@@ -119,7 +124,4 @@ public sealed partial class EmailIndexGrain(
             await state.WriteOrDeactivateAsync(this);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Password reset emails for an address in shop {ShopId} exceed {Limit} per {Window}; request ignored")]
-    private static partial void LogResetLimited(ILogger logger, long shopId, int limit, TimeSpan window);
 }

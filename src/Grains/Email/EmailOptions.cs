@@ -56,15 +56,38 @@ public sealed class EmailRetryOptions
 }
 
 /// <summary>
-/// <c>Email:Templates:Default</c> and per-shop overrides <c>Email:Templates:Shops:{shopId}</c>; a field a shop
-/// leaves out falls back to the default. Placeholders: <c>{link}</c> (the reset link) and <c>{minutes}</c>
-/// (its lifetime).
+/// The reset email's <c>Email:Templates:Default</c> and per-shop overrides <c>Email:Templates:Shops:{shopId}</c>; a
+/// field a shop leaves out falls back to the default. Placeholders: <c>{link}</c> (the reset link) and
+/// <c>{minutes}</c> (its lifetime). The password-changed notice has its own set under
+/// <c>Email:Templates:PasswordChanged</c>.
 /// </summary>
-public sealed class EmailTemplates
+public sealed class EmailTemplates : EmailTemplateSet
+{
+    /// <summary>
+    /// The notice sent after a password was changed by reset: <c>Email:Templates:PasswordChanged:Default</c> and
+    /// <c>:Shops:{shopId}</c>. Placeholder: <c>{time}</c> (when the password was changed, UTC).
+    /// </summary>
+    public EmailTemplateSet PasswordChanged { get; set; } = new();
+}
+
+/// <summary>One email's default template and its per-shop overrides.</summary>
+public class EmailTemplateSet
 {
     public EmailTemplate Default { get; set; } = new();
 
     public Dictionary<string, EmailTemplate> Shops { get; set; } = [];
+
+    /// <summary>The template of <paramref name="shopId"/>, each field it leaves out taken from the default.</summary>
+    public EmailTemplate For(long shopId)
+    {
+        Shops.TryGetValue(shopId.ToString(System.Globalization.CultureInfo.InvariantCulture), out var shop);
+        return new EmailTemplate
+        {
+            Subject = shop?.Subject ?? Default.Subject,
+            Text = shop?.Text ?? Default.Text,
+            Html = shop?.Html ?? Default.Html,
+        };
+    }
 }
 
 public sealed class EmailTemplate

@@ -30,10 +30,10 @@ public static class ResetEmail
 
     public static EmailMessage Render(EmailTemplates templates, long shopId, string messageId, string to, string link, TimeSpan lifetime)
     {
-        templates.Shops.TryGetValue(shopId.ToString(CultureInfo.InvariantCulture), out var shop);
-        var subject = shop?.Subject ?? templates.Default.Subject ?? DefaultSubject;
-        var text = shop?.Text ?? templates.Default.Text ?? DefaultText;
-        var html = shop?.Html ?? templates.Default.Html ?? DefaultHtml;
+        var template = templates.For(shopId);
+        var subject = template.Subject ?? DefaultSubject;
+        var text = template.Text ?? DefaultText;
+        var html = template.Html ?? DefaultHtml;
         var minutes = ((int)Math.Round(lifetime.TotalMinutes)).ToString(CultureInfo.InvariantCulture);
 
         // The subject is a header: a template with a line break must not be able to add headers.

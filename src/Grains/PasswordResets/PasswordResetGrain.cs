@@ -23,19 +23,29 @@ public sealed class PasswordResetState
     public string MessageId { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>When the hash stops working: the one place a reset's expiry is kept.</summary>
+    /// <summary>
+    /// When the hash stops working: the one place a reset's expiry is kept. Once the reset is completed, when
+    /// delivery of the password-changed notice is given up.
+    /// </summary>
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>
+    /// When the hash was used. From then on the hash is refused and the email this state delivers is the
+    /// password-changed notice (<see cref="MessageId"/> is the notice's).
+    /// </summary>
+    public DateTimeOffset? CompletedAt { get; set; }
     public int FailedAttempts { get; set; }
     public DateTimeOffset? LastAttemptAt { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
 }
 
 /// <summary>
-/// One reset hash, keyed by its digest. Delivery is at least once: the pending email is persisted before the first
-/// attempt, a grain timer retries with back-off while the grain is active, and the outbox re-drives it after a
-/// restart and once a minute (reminder). It gives up only when the hash expires (or the provider rejects the
-/// message for good). The state is cleared when the hash is used or superseded, or by the expiry sweep (or an
-/// undelivered email's last drive) once it has expired.
+/// One reset hash, keyed by its digest, and its two emails: the link, then — once the hash is used — the notice that
+/// the password was changed. Delivery is at least once: the pending email is persisted before the first attempt, a
+/// grain timer retries with back-off while the grain is active, and the outbox re-drives it after a restart and
+/// once a minute (reminder). It gives up only when the hash (or the notice's delivery window) expires, or the
+/// provider rejects the message for good. The state is cleared when the hash is superseded, when the notice is
+/// delivered, or by the expiry sweep (or an undelivered email's last drive) once it has expired.
 /// </summary>
 public sealed partial class PasswordResetGrain(
     [PersistentState(PasswordResetState.StateName, StorageNames.Auth)] IPersistentState<PasswordResetState> state,
@@ -43,8 +53,10 @@ public sealed partial class PasswordResetGrain(
     KeyEncryption encryption,
     IOptions<EmailOptions> email,
     TimeProvider time,
-    ILogger<PasswordResetGrain> logger) : Grain, IPasswordResetGrain
+    ILogger<PasswordResetGrain> logger,
+    ILoggerFactory loggers) : Grain, IPasswordResetGrain
 {
+    private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
     private IGrainTimer? _retry;
 
     private PasswordResetState Reset => state.State;
@@ -84,17 +96,29 @@ public sealed partial class PasswordResetGrain(
     public async Task<PasswordResetResult> Complete(long shopId, string password, ClientContext client)
     {
         // Everything needed is read before the first await: other calls may interleave from there on.
-        if (!state.RecordExists || time.GetUtcNow() >= Reset.ExpiresAt || Reset.ShopId != shopId)
+        if (!state.RecordExists || Reset.CompletedAt is not null || time.GetUtcNow() >= Reset.ExpiresAt || Reset.ShopId != shopId)
         {
             return PasswordResetResult.InvalidHash;
         }
 
-        var indexKey = EmailAddress.IndexKey(Reset.ShopId, Reset.Email);
-        var result = await GrainFactory.GetGrain<ICustomerGrain>(Reset.CustomerId).CompletePasswordReset(Key, password, client);
+        var customerId = Reset.CustomerId;
+        var indexKey = EmailAddress.StoredIndexKey(Reset.ShopId, Reset.Email);
+        var customer = GrainFactory.GetGrain<ICustomerGrain>(customerId);
+
+        // Before the customer sees the hash: a rejected password leaves it usable, as the API's own checks do.
+        if (await customer.CheckNewPassword(password) is { } problem)
+        {
+            return PasswordResetResult.PasswordRejected(problem);
+        }
+
+        var result = await customer.CompletePasswordReset(Key, password, client);
         if (result.Outcome == PasswordResetOutcome.Success)
         {
+            LogResetCompleted(_security, customerId, shopId, client.ClientId, client.Ip);
+            LogPasswordChanged(_security, customerId, shopId, client.ClientId, client.Ip);
+
             // One-way to ourselves: runs after any delivery attempt in flight, never concurrently with it.
-            await this.AsReference<IPasswordResetGrain>().Retire();
+            await this.AsReference<IPasswordResetGrain>().Completed();
             await ClearLoginThrottleAsync(indexKey, shopId);
         }
 
@@ -103,7 +127,32 @@ public sealed partial class PasswordResetGrain(
 
     public Task Drive() => DriveAsync();
 
-    public Task Retire() => ForgetAsync();
+    // A superseded hash is forgotten; a used one is not, as its password-changed notice may still be on its way.
+    public Task Retire() => state.RecordExists && Reset.CompletedAt is not null ? Task.CompletedTask : ForgetAsync();
+
+    public async Task Completed()
+    {
+        if (!state.RecordExists || Reset.CompletedAt is not null)
+        {
+            return;
+        }
+
+        // The link's email is dropped, delivered or not: the hash is spent, and the notice replaces it.
+        DisposeRetry();
+        var now = time.GetUtcNow();
+        await Outbox.AddPending(Key);
+        Reset.CompletedAt = now;
+        Reset.ProtectedHash = null;
+        Reset.ResetUrl = "";
+        Reset.MessageId = Guid.NewGuid().ToString("N");
+        Reset.CreatedAt = now;
+        Reset.ExpiresAt = now + PasswordChangedEmail.DeliveryWindow;
+        Reset.FailedAttempts = 0;
+        Reset.LastAttemptAt = null;
+        Reset.DeliveredAt = null;
+        await state.WriteOrDeactivateAsync(this);
+        await DriveAsync();
+    }
 
     private async Task DriveAsync()
     {
@@ -119,7 +168,7 @@ public sealed partial class PasswordResetGrain(
         {
             if (Reset.DeliveredAt is null)
             {
-                LogAbandonedExpired(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts);
+                LogAbandonedExpired(logger, Kind, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts);
             }
 
             await ForgetAsync();
@@ -146,9 +195,11 @@ public sealed partial class PasswordResetGrain(
         EmailMessage message;
         try
         {
-            var hash = Encoding.UTF8.GetString(encryption.Decrypt(Reset.ProtectedHash ?? [], Key));
-            message = ResetEmail.Render(email.Value.Templates, Reset.ShopId, Reset.MessageId, Reset.Email,
-                ResetEmail.Link(Reset.ResetUrl, hash), Reset.ExpiresAt - Reset.CreatedAt);
+            message = Reset.CompletedAt is { } changedAt
+                ? PasswordChangedEmail.Render(email.Value.Templates, Reset.ShopId, Reset.MessageId, Reset.Email, changedAt)
+                : ResetEmail.Render(email.Value.Templates, Reset.ShopId, Reset.MessageId, Reset.Email,
+                    ResetEmail.Link(Reset.ResetUrl, Encoding.UTF8.GetString(encryption.Decrypt(Reset.ProtectedHash ?? [], Key))),
+                    Reset.ExpiresAt - Reset.CreatedAt);
         }
         catch (System.Security.Cryptography.CryptographicException)
         {
@@ -172,17 +223,23 @@ public sealed partial class PasswordResetGrain(
 
         switch (outcome)
         {
+            case EmailSendOutcome.Delivered when Reset.CompletedAt is not null:
+                // The notice was the last thing this hash had to do.
+                LogDelivered(logger, Kind, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts + 1);
+                await ForgetAsync();
+                break;
+
             case EmailSendOutcome.Delivered:
                 Reset.DeliveredAt = now;
                 Reset.ProtectedHash = null;
                 await state.WriteOrDeactivateAsync(this);
                 DisposeRetry();
                 await Outbox.Remove(Key);
-                LogDelivered(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts + 1);
+                LogDelivered(logger, Kind, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts + 1);
                 break;
 
             case EmailSendOutcome.Rejected:
-                LogRejected(logger, Reset.MessageId, Reset.ShopId);
+                LogRejected(logger, Kind, Reset.MessageId, Reset.ShopId);
                 await ForgetAsync();
                 break;
 
@@ -191,7 +248,7 @@ public sealed partial class PasswordResetGrain(
                 Reset.LastAttemptAt = now;
                 await state.WriteOrDeactivateAsync(this);
                 var delay = email.Value.Retry.DelayAfter(Reset.FailedAttempts);
-                LogWillRetry(logger, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts, outcome, delay);
+                LogWillRetry(logger, Kind, Reset.MessageId, Reset.ShopId, Reset.FailedAttempts, outcome, delay);
                 ScheduleRetry(delay);
                 break;
         }
@@ -212,6 +269,9 @@ public sealed partial class PasswordResetGrain(
             LogThrottleNotCleared(logger, exception, shopId);
         }
     }
+
+    /// <summary>Which of the two emails this state is delivering, for the logs.</summary>
+    private string Kind => Reset.CompletedAt is null ? "Password reset" : "Password-changed notice";
 
     private void ScheduleRetry(TimeSpan delay)
     {
@@ -248,26 +308,4 @@ public sealed partial class PasswordResetGrain(
         await Outbox.Remove(Key);
         DeactivateOnIdle();
     }
-
-    // Logs name the message id (random, stored only here) and the shop — never the hash, the link or the recipient.
-    [LoggerMessage(Level = LogLevel.Information, Message = "Password reset email {MessageId} for shop {ShopId} delivered after {Attempts} attempt(s)")]
-    private static partial void LogDelivered(ILogger logger, string messageId, long shopId, int attempts);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Password reset email {MessageId} for shop {ShopId} not delivered (attempt {Attempts}: {Outcome}); retrying in {Delay}")]
-    private static partial void LogWillRetry(ILogger logger, string messageId, long shopId, int attempts, EmailSendOutcome outcome, TimeSpan delay);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: the hash expired after {Attempts} failed attempt(s)")]
-    private static partial void LogAbandonedExpired(ILogger logger, string messageId, long shopId, int attempts);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: the provider rejected it")]
-    private static partial void LogRejected(ILogger logger, string messageId, long shopId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Password reset email {MessageId} for shop {ShopId} abandoned: it cannot be decrypted (was the key-encryption key changed?)")]
-    private static partial void LogUndecryptable(ILogger logger, string messageId, long shopId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Clearing the login throttle after a password reset in shop {ShopId} failed; it runs out on its own")]
-    private static partial void LogThrottleNotCleared(ILogger logger, Exception exception, long shopId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Email sender failed ({ExceptionType}) on password reset email {MessageId}; will retry")]
-    private static partial void LogSenderFailed(ILogger logger, string exceptionType, string messageId);
 }

@@ -16,8 +16,10 @@ public sealed partial class SessionGrain(
     [PersistentState(SessionState.StateName, StorageNames.Auth)] IPersistentState<SessionState> state,
     IOptions<AuthOptions> options,
     TimeProvider time,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+    ILoggerFactory loggers) : Grain, ISessionGrain
 {
+    private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
+
     private SessionState Session => state.State;
 
     public async Task<SessionGrant> Start(SessionStart start)
@@ -78,12 +80,15 @@ public sealed partial class SessionGrain(
         }
 
         // Any other secret for this family is a retired token presented again: the family is compromised.
-        LogReuseDetected(logger, this.GetPrimaryKey());
+        LogReuseDetected(_security, this.GetPrimaryKey(), Session.SubjectId, client.ClientId, client.Ip, Session.Ip);
         await RevokeCoreAsync(RevocationReason.RefreshTokenReuse, now);
         return RefreshResult.Invalid;
     }
 
     public Task<bool> IsActive() => Task.FromResult(IsActiveAt(time.GetUtcNow()));
+
+    public Task<bool> IsActiveFor(Guid subjectId, CustomerType customerType) => Task.FromResult(
+        IsActiveAt(time.GetUtcNow()) && Session.SubjectId == subjectId && Session.CustomerType == customerType);
 
     public Task<SessionInfo?> GetInfo() => Task.FromResult(
         IsActiveAt(time.GetUtcNow())
@@ -104,6 +109,7 @@ public sealed partial class SessionGrain(
         Session.RevocationReason = reason;
         Session.UpdatedAt = now;
         await state.WriteOrDeactivateAsync(this);
+        LogRevoked(_security, this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, reason);
     }
 
     private bool IsActiveAt(DateTimeOffset now) =>
@@ -112,7 +118,4 @@ public sealed partial class SessionGrain(
     private SessionGrant Grant(byte[] secret) => new(
         this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId,
         RefreshTokenFormat.Format(this.GetPrimaryKey(), secret), Session.ExpiresAt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refresh token reuse detected; session {SessionId} revoked")]
-    private static partial void LogReuseDetected(ILogger logger, Guid sessionId);
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using AuthCluster.Grains.Interfaces;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Grains.Signing;
@@ -13,20 +14,38 @@ public sealed class SigningKeyState
     public List<SigningKeyRecord> Keys { get; set; } = [];
 }
 
-/// <summary>One per issuer. Owns key creation and rotation so that every API node signs with the same ring.</summary>
-public sealed class SigningKeyGrain(
+/// <summary>
+/// One per issuer. Owns key creation and rotation so that every API node signs with the same ring. Each key added to
+/// or retired from the ring is a security event (<see cref="SecurityEvents.Category"/>), named by its public kid.
+/// </summary>
+public sealed partial class SigningKeyGrain(
     [PersistentState(SigningKeyState.StateName, StorageNames.Auth)] IPersistentState<SigningKeyState> state,
     KeyEncryption keyEncryption,
     IOptions<AuthOptions> options,
-    TimeProvider time) : Grain, ISigningKeyGrain
+    TimeProvider time,
+    ILoggerFactory loggers) : Grain, ISigningKeyGrain
 {
+    private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
+
     public async Task<IReadOnlyList<SigningKeyRecord>> GetKeyRing()
     {
-        var ring = SigningKeyRing.Advance(state.State.Keys, time.GetUtcNow(), options.Value, CreateKey);
-        if (!ring.SequenceEqual(state.State.Keys))
+        var before = state.State.Keys;
+        var ring = SigningKeyRing.Advance(before, time.GetUtcNow(), options.Value, CreateKey);
+        if (!ring.SequenceEqual(before))
         {
             state.State.Keys = ring;
             await state.WriteOrDeactivateAsync(this);
+
+            // Logged once written: a key that never reached storage was never in the ring.
+            foreach (var added in ring.ExceptBy(before.Select(k => k.KeyId), k => k.KeyId))
+            {
+                LogKeyAdded(_security, added.KeyId, added.Algorithm, added.SignsFrom, added.SignsUntil);
+            }
+
+            foreach (var retired in before.ExceptBy(ring.Select(k => k.KeyId), k => k.KeyId))
+            {
+                LogKeyRetired(_security, retired.KeyId, retired.Algorithm);
+            }
         }
 
         return ring;

@@ -245,6 +245,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
             ["Email__From"] = "Shop <no-reply@shop.example>",
             // Many logins per account in a long run must not evict sessions the ledger still counts on.
             ["Auth__Sessions__MaxPerCustomer"] = "1000",
+            // Every node has a management listener (metrics, probes); on one host each needs its own port.
+            ["Management__Urls"] = "http://127.0.0.1:0",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information",
             ["Logging__LogLevel__AuthCluster"] = "Information",

@@ -29,6 +29,48 @@ public sealed class PasswordPolicyTests
         Assert.Null(PasswordPolicy.Check(string.Concat(Enumerable.Repeat("😀", 128))));
         Assert.NotNull(PasswordPolicy.Check(string.Concat(Enumerable.Repeat("😀", 129))));
     }
+
+    [Fact]
+    public void ContextWords_NamesAndLocalPart_WholeAndSplitFromFourCharacters()
+    {
+        var words = PasswordPolicy.ContextWords(" Jo.Li+Shop@Example.com", "Mary-Jane", "van der Berg");
+
+        Assert.Equal(
+            new[] { "berg", "jane", "jo.li+shop", "mary", "mary-jane", "shop", "van der berg" },
+            words.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void CheckContext_IgnoresCaseAndCompatibilityForms()
+    {
+        var words = PasswordPolicy.ContextWords("kate@example.com", "Kate", "Smith");
+
+        Assert.NotNull(PasswordPolicy.CheckContext("my-KATE-password", words));
+        Assert.NotNull(PasswordPolicy.CheckContext(PasswordText.Normalize("ｓｍｉｔｈ-and-more"), words));
+        Assert.Null(PasswordPolicy.CheckContext("violet-staple-orbit-42", words));
+    }
+}
+
+public sealed class PasswordTextTests
+{
+    [Fact]
+    public void Normalize_ComposedDecomposedAndCompatibilityForms_AreOnePassword()
+    {
+        Assert.Equal("crème", PasswordText.Normalize("cre\u0300me"));
+        Assert.Equal("fire", PasswordText.Normalize("\uFB01re"));
+        Assert.Equal("ab", PasswordText.Normalize("ａｂ"));
+    }
+
+    [Fact]
+    public void LoginCandidates_TypedFormOnlyWhenItDiffers()
+    {
+        Assert.Equal(["plain-ascii-pass"], PasswordText.LoginCandidates("plain-ascii-pass"));
+        Assert.Equal(["crème", "cre\u0300me"], PasswordText.LoginCandidates("cre\u0300me"));
+    }
+
+    [Fact]
+    public void Normalize_IllFormedText_IsReturnedUnchanged() =>
+        Assert.Equal("a\uD800b", PasswordText.Normalize("a\uD800b"));
 }
 
 public sealed class PasswordHasherTests
@@ -107,11 +149,11 @@ public sealed class LoginThrottleTests
 
     [Theory]
     [InlineData(0, 0)]
-    [InlineData(5, 0)]
-    [InlineData(6, 2)]
-    [InlineData(7, 4)]
-    [InlineData(14, 512)]
-    [InlineData(15, 900)]
+    [InlineData(4, 0)]
+    [InlineData(5, 2)]
+    [InlineData(6, 4)]
+    [InlineData(13, 512)]
+    [InlineData(14, 900)]
     [InlineData(1000, 900)]
     public void DelayAfter_Failures_DoublesUpToMax(int failures, int seconds) =>
         Assert.Equal(TimeSpan.FromSeconds(seconds), LoginThrottle.DelayAfter(failures, Options));
@@ -121,9 +163,9 @@ public sealed class LoginThrottleTests
     {
         var last = DateTimeOffset.UnixEpoch;
 
-        Assert.Equal(TimeSpan.FromSeconds(3), LoginThrottle.RetryAfter(7, last, last.AddSeconds(1), Options));
-        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(7, last, last.AddSeconds(4), Options));
-        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(7, null, last, Options));
+        Assert.Equal(TimeSpan.FromSeconds(3), LoginThrottle.RetryAfter(6, last, last.AddSeconds(1), Options));
+        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(6, last, last.AddSeconds(4), Options));
+        Assert.Equal(TimeSpan.Zero, LoginThrottle.RetryAfter(6, null, last, Options));
     }
 }
 
@@ -132,6 +174,25 @@ public sealed class EmailAddressTests
     [Fact]
     public void IndexKey_TrimsAndLowerCases() =>
         Assert.Equal("7:ada@example.com", EmailAddress.IndexKey(7, "  Ada@Example.COM "));
+
+    [Theory]
+    [InlineData("Ada.Lovelace+shop@Example.COM", "ada.lovelace+shop@example.com")]
+    [InlineData("o'brien@xn--bcher-kva.example", "o'brien@xn--bcher-kva.example")]
+    [InlineData("ｋａｔｅ@Bücher.Example", "kate@xn--bcher-kva.example")]
+    [InlineData("ÉMILIE@example.com", "émilie@example.com")]
+    public void Normalize_AcceptableAddress_GivesCanonicalForm(string email, string canonical) =>
+        Assert.Equal(canonical, EmailAddress.Normalize(email));
+
+    [Fact]
+    public void Normalize_UnacceptableAddress_Throws() =>
+        Assert.Throws<ArgumentException>(() => EmailAddress.Normalize("ka\u00ADte@example.com"));
+
+    [Fact]
+    public void StoredIndexKey_AddressStoredBeforeTheRules_KeepsItsOldKey()
+    {
+        Assert.Equal("7:ka\u00ADte@example.com.", EmailAddress.StoredIndexKey(7, " Ka\u00ADte@Example.com. "));
+        Assert.Equal("7:kate@xn--bcher-kva.example", EmailAddress.StoredIndexKey(7, "kate@bücher.example"));
+    }
 
     [Fact]
     public void ShopIdOf_ReadsShopFromKey() => Assert.Equal(7, EmailAddress.ShopIdOf("7:a:b@example.com"));

@@ -43,8 +43,14 @@ public sealed class ResetDomainTests
     [InlineData("https://shop.example.{hash}/", false)]
     [InlineData("https://{hash}@shop.example/", false)]
     [InlineData("https://shop.example/reset?token={hash} ", false)]
-    public void IsAllowed_WithoutOriginList_ChecksPlaceholderAndTransport(string resetUrl, bool allowed) =>
-        Assert.Equal(allowed, ResetUrlPolicy.IsAllowed(resetUrl, []));
+    public void IsAllowed_OriginListed_StillChecksPlaceholderAndTransport(string resetUrl, bool allowed)
+    {
+        // Every origin these URLs name is listed: what is refused is refused for its shape, not its origin.
+        string[] origins = ["https://shop.example", "http://shop.example", "http://localhost:3000", "http://127.0.0.1", "http://127.0.0.2", "http://[::1]:8080"];
+
+        Assert.Equal(allowed, ResetUrlPolicy.IsAllowed(resetUrl, origins));
+        Assert.False(ResetUrlPolicy.IsAllowed(resetUrl, []), "a client without ResetUrlOrigins may not send reset links");
+    }
 
     [Theory]
     [InlineData("https://shop.example/reset/{hash}", true)]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using AuthCluster.Tests.Infrastructure;
 
 namespace AuthCluster.Tests.Email;
@@ -6,7 +7,7 @@ namespace AuthCluster.Tests.Email;
 /// <summary>Reset emails through the real SendGrid client against a local stand-in of the v3 API.</summary>
 public sealed class SendGridDeliveryTests
 {
-    private const string ApiKey = "SG.test-api-key";
+    internal const string ApiKey = "SG.test-api-key";
 
     [Fact]
     public async Task SendResetEmail_RegisteredCustomer_ArrivesAtSendGridWithRecipientSubjectAndLink()
@@ -33,6 +34,33 @@ public sealed class SendGridDeliveryTests
 
         using var update = await http.UpdateByHashAsync(hash, "amber-lantern-quietly-17");
         Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+    }
+
+    [Fact]
+    public async Task UpdateByHash_PasswordChanged_NoticeArrivesAtSendGridWithoutAnySecret()
+    {
+        const string newPassword = "amber-lantern-quietly-17";
+        await using var sendGrid = await SendGridStandIn.StartAsync();
+        var settings = SendGridSettings(sendGrid);
+        settings["Email:Templates:PasswordChanged:Shops:2:Subject"] = "Ihr Passwort wurde geändert";
+        await using var factory = new AuthApiFactory(settings);
+        var http = factory.ClientFor();
+        var email = TestApi.UniqueEmail();
+        await http.RegisteredAsync(email, AuthApiFactory.ShopA2);
+        (await http.SendResetEmailAsync(email, shopId: AuthApiFactory.ShopA2)).Dispose();
+        var hash = Reset.HashIn((await sendGrid.WaitForDeliveriesAsync(1))[0].Content("text/plain"));
+
+        using var update = await http.UpdateByHashAsync(hash, newPassword, AuthApiFactory.ShopA2);
+
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        var notice = (await sendGrid.WaitForDeliveriesAsync(2))[1];
+        Assert.Equal(email, notice.To);
+        Assert.Equal("Ihr Passwort wurde geändert", notice.Subject);
+        Assert.Contains("was changed on", notice.Content("text/plain"), StringComparison.Ordinal);
+        foreach (var secret in new[] { hash, newPassword, "shop-a.example", "token=" })
+        {
+            Assert.DoesNotContain(secret, notice.Body.GetRawText(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -87,7 +115,10 @@ public sealed class SendGridDeliveryTests
                 _ = restarted.Server; // starts the host and with it the silo, which resumes pending emails
 
                 var delivered = await sendGrid.WaitForDeliveriesAsync(1, TimeSpan.FromSeconds(30));
-                await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+                // Once the delivery is on record, nothing drives this email again (not the outbox's resume, not a
+                // retry timer): from then on the calls the stand-in saw are final.
+                await Poll.UntilAsync(() => DeliveryRecordedAsync(database), "the delivery to be recorded");
 
                 var mail = Assert.Single(sendGrid.Delivered);
                 Assert.Equal(email, mail.To);
@@ -105,6 +136,51 @@ public sealed class SendGridDeliveryTests
             File.Delete(database);
         }
     }
+
+    /// <summary>True once the reset grain has persisted that its email went out (it never sends it again then).</summary>
+    private static async Task<bool> DeliveryRecordedAsync(string database)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT payload FROM orleans_grain_state WHERE grain_type = 'passwordreset' AND payload IS NOT NULL";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            using var state = JsonDocument.Parse((byte[])reader[0]);
+            if (state.RootElement.TryGetProperty("DeliveredAt", out var deliveredAt) && deliveredAt.ValueKind != JsonValueKind.Null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static Dictionary<string, string?> SendGridSettings(SendGridStandIn sendGrid, string? sqliteFile = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Provider"] = "SendGrid",
+            ["Email:SendGrid:ApiKey"] = ApiKey,
+            ["Email:SendGrid:Host"] = sendGrid.Host,
+            ["Email:Retry:InitialDelay"] = "00:00:00.200",
+            ["Email:Retry:MaxDelay"] = "00:00:01",
+        };
+        if (sqliteFile is not null)
+        {
+            settings["Storage:Provider"] = "Sqlite";
+            settings["Storage:ConnectionString"] = $"Data Source={sqliteFile}";
+        }
+
+        return settings;
+    }
+}
+
+/// <summary>What readiness reports about the email provider (a class of its own, so it runs beside the delivery tests).</summary>
+public sealed class SendGridHealthTests
+{
+    private const string ApiKey = SendGridDeliveryTests.ApiKey;
 
     [Fact]
     public async Task HealthReady_ProviderRefusesApiKey_ReportsEmailDegraded()
@@ -152,35 +228,15 @@ public sealed class SendGridDeliveryTests
 
         // The stand-in records the request before the sender has read its 202, so readiness catches up a moment later.
         string? status = null;
-        for (var attempt = 0; attempt < 50 && status != "Healthy"; attempt++)
+        await Poll.TryUntilAsync(async () =>
         {
             using var health = await factory.CreateClient().GetAsync("/health/ready");
             status = (await health.JsonAsync()).GetProperty("status").GetString();
-            if (status != "Healthy")
-            {
-                await Task.Delay(100);
-            }
-        }
+            return status == "Healthy";
+        }, TimeSpan.FromSeconds(5));
 
         Assert.Equal("Healthy", status);
     }
 
-    private static Dictionary<string, string?> SendGridSettings(SendGridStandIn sendGrid, string? sqliteFile = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Email:Provider"] = "SendGrid",
-            ["Email:SendGrid:ApiKey"] = ApiKey,
-            ["Email:SendGrid:Host"] = sendGrid.Host,
-            ["Email:Retry:InitialDelay"] = "00:00:00.200",
-            ["Email:Retry:MaxDelay"] = "00:00:01",
-        };
-        if (sqliteFile is not null)
-        {
-            settings["Storage:Provider"] = "Sqlite";
-            settings["Storage:ConnectionString"] = $"Data Source={sqliteFile}";
-        }
-
-        return settings;
-    }
+    private static Dictionary<string, string?> SendGridSettings(SendGridStandIn sendGrid) => SendGridDeliveryTests.SendGridSettings(sendGrid);
 }

@@ -121,21 +121,6 @@ public sealed class OperationsTests(ApiFixture fixture) : IClassFixture<ApiFixtu
     }
 
     [Fact]
-    public async Task Metrics_AfterLogin_ExposesRequestAndLoginCounters()
-    {
-        var http = _factory.ClientFor();
-        await http.RegisteredAsync();
-        (await http.LoginAsync(TestApi.UniqueEmail("nobody"))).Dispose();
-
-        var text = await _factory.CreateClient().GetStringAsync("/metrics");
-
-        Assert.Contains("http_request_duration_seconds", text, StringComparison.Ordinal);
-        Assert.Contains("authcluster_logins_total{outcome=\"invalid_credentials\"}", text, StringComparison.Ordinal);
-        Assert.Contains("authcluster_registrations_total{outcome=\"registered\"}", text, StringComparison.Ordinal);
-        Assert.Contains("orleans_catalog_activations{grain_type=\"session\"}", text, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task OpenApi_Document_ListsEveryEndpoint()
     {
         var json = await (await _factory.CreateClient().GetAsync("/openapi/v1.json")).JsonAsync();

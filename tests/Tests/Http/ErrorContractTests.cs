@@ -81,7 +81,7 @@ public sealed class ErrorContractTests(ApiFixture fixture) : IClassFixture<ApiFi
     {
         null,
         "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("shop-a:wrong-secret")),
-        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("nobody:shop-a-secret-0123456789")),
+        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("nobody:" + AuthApiFactory.SecretA)),
         "Basic not-base64!!",
         "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("no-colon")),
         "Bearer abc",
@@ -115,7 +115,7 @@ public sealed class ErrorContractTests(ApiFixture fixture) : IClassFixture<ApiFi
         // RFC 6749 §2.3.1: id and secret are form-url-encoded before base64.
         var http = _factory.CreateClient();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("shop%2Da:shop-a-secret-0123456789")));
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("shop%2Da:" + AuthApiFactory.SecretA)));
 
         using var response = await http.LoginAsync(TestApi.UniqueEmail("nobody"));
 

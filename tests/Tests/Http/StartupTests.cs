@@ -1,4 +1,6 @@
 using AuthCluster.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AuthCluster.Tests.Http;
@@ -37,7 +39,52 @@ public sealed class StartupTests
         var failure = Record.Exception(() => factory.Server);
 
         Assert.IsType<OptionsValidationException>(failure);
-        Assert.Contains("at least 16 characters", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("at least 32 characters", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(31, false)]
+    [InlineData(32, true)]
+    public void Start_PlainSecretOutsideDevelopment_NeedsAtLeast32Characters(int length, bool starts)
+    {
+        using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:Clients:0:Secret"] = new string('s', length) });
+
+        var failure = Record.Exception(() => factory.Server);
+
+        if (starts)
+        {
+            Assert.Null(failure);
+        }
+        else
+        {
+            Assert.IsType<OptionsValidationException>(failure);
+            Assert.Contains("'shop-a'", failure.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(new string('s', length), failure.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Start_ShortPlainSecretInDevelopment_Starts()
+    {
+        using var settings = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:Clients:0:Secret"] = "dev-secret" });
+        using var factory = settings.WithWebHostBuilder(b => b.UseEnvironment(Environments.Development));
+
+        var failure = Record.Exception(() => factory.Server);
+
+        Assert.Null(failure);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("zz00000000000000000000000000000000000000000000000000000000000000")]
+    public void Start_MalformedSecretSha256_Refuses(string digest)
+    {
+        using var factory = new AuthApiFactory(new Dictionary<string, string?> { ["Auth:Clients:1:SecretSha256"] = digest });
+
+        var failure = Record.Exception(() => factory.Server);
+
+        Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("SecretSha256", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,9 +4,12 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AuthCluster.Tests.Http;
 
-public sealed class ThrottlingTests
+/// <summary>One host with short throttling settings on a fake clock, shared by the class (throttles are per email).</summary>
+public sealed class ThrottlingFixture() : ApiFixture(ThrottlingTests.Throttling, new FakeTimeProvider(DateTimeOffset.UtcNow));
+
+public sealed class ThrottlingTests(ThrottlingFixture fixture) : IClassFixture<ThrottlingFixture>
 {
-    private static Dictionary<string, string?> Throttling => new()
+    internal static Dictionary<string, string?> Throttling => new()
     {
         ["Auth:Throttling:FreeFailures"] = "3",
         ["Auth:Throttling:BaseDelay"] = "00:00:10",
@@ -14,10 +17,9 @@ public sealed class ThrottlingTests
     };
 
     [Fact]
-    public async Task Login_FailuresBeyondFreeCount_AreThrottledWithRetryAfterForKnownAndUnknownEmails()
+    public async Task Login_AttemptAfterFreeFailures_IsThrottledWithRetryAfterForKnownAndUnknownEmails()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var factory = fixture.Factory;
         var http = factory.ClientFor();
         var known = TestApi.UniqueEmail();
         await http.RegisteredAsync(known);
@@ -25,7 +27,8 @@ public sealed class ThrottlingTests
 
         foreach (var email in new[] { known, unknown })
         {
-            for (var i = 0; i < 4; i++)
+            // FreeFailures = 3: three failures are free, the fourth attempt is throttled (even with the right password).
+            for (var i = 0; i < 3; i++)
             {
                 await (await http.LoginAsync(email, "wrong-password-123")).AssertErrorAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
             }
@@ -39,14 +42,13 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_DelayDoublesUpToMaxDelayThenOwnerGetsIn()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var (factory, time) = (fixture.Factory, fixture.Time);
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
         var delays = new List<TimeSpan>();
 
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             (await http.LoginAsync(email, "wrong-password-123")).Dispose();
         }
@@ -68,18 +70,18 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_SuccessResetsFailureCount()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var factory = fixture.Factory;
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email);
-        for (var i = 0; i < 3; i++)
+        // Two failures of the three free ones, then a success: the count starts over.
+        for (var i = 0; i < 2; i++)
         {
             (await http.LoginAsync(email, "wrong-password-123")).Dispose();
         }
 
         (await http.LoginAsync(email)).EnsureSuccessStatusCode();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             await (await http.LoginAsync(email, "wrong-password-123")).AssertErrorAsync(HttpStatusCode.Unauthorized, "invalid_credentials");
         }
@@ -92,8 +94,7 @@ public sealed class ThrottlingTests
     [Fact]
     public async Task Login_ThrottleIsPerShop()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new AuthApiFactory(Throttling, time);
+        var factory = fixture.Factory;
         var http = factory.ClientFor();
         var email = TestApi.UniqueEmail();
         await http.RegisteredAsync(email, AuthApiFactory.ShopA2);

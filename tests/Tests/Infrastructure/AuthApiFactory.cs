@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AuthCluster.Tests.Infrastructure;
@@ -19,9 +20,9 @@ namespace AuthCluster.Tests.Infrastructure;
 public sealed class AuthApiFactory : WebApplicationFactory<Program>
 {
     public const string ClientA = "shop-a";
-    public const string SecretA = "shop-a-secret-0123456789";
+    public const string SecretA = "shop-a-secret-0123456789-abcdefghij";
     public const string ClientB = "shop-b";
-    public const string SecretB = "shop-b-secret-0123456789";
+    public const string SecretB = "shop-b-secret-0123456789-abcdefghij";
     public const long ShopA = 1;
     public const long ShopA2 = 2;
     public const long ShopB = 3;
@@ -46,12 +47,19 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
             ["Auth:Clients:0:Secret"] = SecretA,
             ["Auth:Clients:0:ShopIds:0"] = "1",
             ["Auth:Clients:0:ShopIds:1"] = "2",
+            ["Auth:Clients:0:ResetUrlOrigins:0"] = "https://shop-a.example",
+            ["Auth:Clients:0:ResetUrlOrigins:1"] = "http://localhost:3000",
+            ["Auth:Clients:0:ResetUrlOrigins:2"] = "http://127.0.0.1",
             ["Auth:Clients:1:ClientId"] = ClientB,
             ["Auth:Clients:1:SecretSha256"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(SecretB))),
             ["Auth:Clients:1:ShopIds:0"] = "3",
             ["Auth:Clients:1:ResetUrlOrigins:0"] = "https://shop-b.example",
             ["RateLimiting:PermitLimit"] = "100000",
             ["RateLimiting:PasswordReset:PermitLimit"] = "100000",
+            // Every TestServer request comes from the same (absent) remote address; tests of bad credentials share it.
+            ["RateLimiting:FailedClientAuthentication:PermitLimit"] = "100000",
+            // A management listener per factory, on a free loopback port (ManagementListener.Addresses tells which).
+            ["Management:Urls"] = "http://127.0.0.1:0",
             ["Email:Provider"] = "Pickup",
             ["Email:From"] = "AuthCluster Tests <no-reply@authcluster.test>",
             ["Email:PickupDirectory"] = Path.Combine(Path.GetTempPath(), "authcluster-mail-" + Guid.NewGuid().ToString("N")),
@@ -66,6 +74,12 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; }
 
     public FakeTimeProvider? Time { get; }
+
+    /// <summary>
+    /// Every log record that passes the configured levels (<c>Logging:LogLevel:…</c>; warnings by default), from the
+    /// API and its embedded silo alike.
+    /// </summary>
+    public FakeLogCollector Logs => Services.GetFakeLogCollector();
 
     /// <summary>Where the pickup email provider (the default here) writes its <c>.eml</c> files.</summary>
     public string PickupDirectory => Settings["Email:PickupDirectory"]!;
@@ -99,6 +113,7 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureServices(services => services.AddFakeLogging());
         if (Time is not null)
         {
             builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
@@ -107,7 +122,20 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
 
     public override async ValueTask DisposeAsync()
     {
-        await base.DisposeAsync();
+        // Stopping the silo waits on Orleans' own retries and timeouts, which run on the host's clock: a fake clock
+        // has to keep moving until the host is down, or the stop hangs until some real-time timeout (about 30 s).
+        using var stopped = new CancellationTokenSource();
+        var ticking = Time is null ? Task.CompletedTask : KeepTimeMovingAsync(Time, stopped.Token);
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            await stopped.CancelAsync();
+            await ticking;
+        }
+
         try
         {
             if (Directory.Exists(PickupDirectory))
@@ -118,6 +146,22 @@ public sealed class AuthApiFactory : WebApplicationFactory<Program>
         catch (IOException)
         {
             // A leftover temp folder is harmless.
+        }
+    }
+
+    private static async Task KeepTimeMovingAsync(FakeTimeProvider time, CancellationToken stopped)
+    {
+        while (!stopped.IsCancellationRequested)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), stopped);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host is down.
+            }
         }
     }
 
@@ -170,12 +214,19 @@ public static class TestApi
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
-    /// <summary>Asserts the contract's error shape: status, problem+json, the machine code.</summary>
+    /// <summary>The endpoints whose errors are <c>application/json</c> (RFC 6749 §5.2) rather than problem+json.</summary>
+    public static readonly string[] OAuthEndpoints = ["/v1/oauth/token", "/v1/oauth/introspect", "/v1/oauth/revoke"];
+
+    /// <summary>
+    /// Asserts the contract's error shape: status, media type (problem+json; plain JSON on the OAuth endpoints),
+    /// the machine code.
+    /// </summary>
     public static async Task<JsonElement> AssertErrorAsync(this HttpResponseMessage response, HttpStatusCode status, string error)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"Expected {(int)status} {error}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var oauth = OAuthEndpoints.Contains(response.RequestMessage?.RequestUri?.AbsolutePath);
+        Assert.Equal(oauth ? "application/json" : "application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var json = JsonDocument.Parse(body).RootElement;
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.Equal((int)status, json.GetProperty("status").GetInt32());

@@ -75,21 +75,7 @@ public sealed class SendGridStandIn : IAsyncDisposable
     public async Task<IReadOnlyList<RecordedMail>> WaitForDeliveriesAsync(int count, TimeSpan? timeout = null) =>
         await WaitUntilAsync(() => Delivered.Count >= count, timeout) ? Delivered : throw new TimeoutException($"Expected {count} deliveries, saw {Delivered.Count} of {Calls.Count} calls.");
 
-    public async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
+    public Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null) => Poll.TryUntilAsync(condition, timeout);
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 

@@ -179,6 +179,8 @@ public sealed class RetrySafeMethodTests
         ["IGuestGrain.Create"] = RetrySafety.Repeatable,
         ["ISessionGrain.Refresh"] = RetrySafety.WithinRefreshGrace,
         ["ISessionGrain.IsActive"] = RetrySafety.Repeatable,
+        ["ISessionGrain.IsActiveFor"] = RetrySafety.Repeatable,
+        ["ICustomerGrain.CheckNewPassword"] = RetrySafety.Repeatable,
         ["ISessionGrain.GetInfo"] = RetrySafety.Repeatable,
         ["ISessionGrain.Inspect"] = RetrySafety.Repeatable,
         ["ISessionGrain.Revoke"] = RetrySafety.Repeatable,

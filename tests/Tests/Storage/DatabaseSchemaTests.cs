@@ -1,4 +1,5 @@
 using AuthCluster.Silo.Storage;
+using AuthCluster.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -70,6 +71,7 @@ public sealed class DatabaseSchemaTests(PostgreSqlFixture database) : IDisposabl
     }
 
     [SkippableFact]
+    [ProcessLevel]
     public async Task ApplyPostgreSqlAsync_ConcurrentRunsOnEmptyDatabase_ApplyEachScriptOnce()
     {
         // Arrange

@@ -1,4 +1,5 @@
 using System.Net;
+using AuthCluster.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -8,6 +9,7 @@ namespace AuthCluster.Tests.Storage;
 
 /// <summary>Real silos and a client agreeing on membership through our PostgreSQL script (ORLEANS-ADONET.md §7 C).</summary>
 [Collection(PostgreSqlCollection.Name)]
+[ProcessLevel]
 public sealed class PostgreSqlClusterTests(PostgreSqlFixture database) : IAsyncLifetime
 {
     private readonly string _clusterId = $"cluster-{Guid.NewGuid():N}";

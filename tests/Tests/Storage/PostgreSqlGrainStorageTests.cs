@@ -1,9 +1,11 @@
 using System.Data.Common;
+using AuthCluster.Tests.Infrastructure;
 using Npgsql;
 
 namespace AuthCluster.Tests.Storage;
 
 [Collection(PostgreSqlCollection.Name)]
+[ProcessLevel]
 public sealed class PostgreSqlGrainStorageTests(PostgreSqlFixture database) : GrainStorageConformanceTests
 {
     protected override string Invariant => "Npgsql";

@@ -1,4 +1,5 @@
 using System.Net;
+using AuthCluster.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ namespace AuthCluster.Tests.Storage;
 /// (ORLEANS-ADONET.md §7 B). Every test uses its own ClusterId, so tests share one database.
 /// </summary>
 [Collection(PostgreSqlCollection.Name)]
+[ProcessLevel]
 public sealed class PostgreSqlMembershipTableTests(PostgreSqlFixture database)
 {
     private readonly string _clusterId = $"cluster-{Guid.NewGuid():N}";

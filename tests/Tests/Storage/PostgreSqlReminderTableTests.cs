@@ -1,3 +1,4 @@
+using AuthCluster.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 
@@ -8,6 +9,7 @@ namespace AuthCluster.Tests.Storage;
 /// resolved from a running silo. Each test has its own ServiceId, so tests share one database.
 /// </summary>
 [Collection(PostgreSqlCollection.Name)]
+[ProcessLevel]
 public sealed class PostgreSqlReminderTableTests(PostgreSqlFixture database) : IAsyncLifetime
 {
     private TestSilo? _silo;

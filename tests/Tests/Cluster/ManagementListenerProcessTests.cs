@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Net;
+using AuthCluster.Tests.Infrastructure;
+using AuthCluster.Tests.Storage;
+
+namespace AuthCluster.Tests.Cluster;
+
+/// <summary>
+/// The built API and silo as real processes in Production configuration, on real Kestrel: the management listener
+/// serves probes and metrics on its own port; the public port sends no <c>Server</c> header, has no
+/// <c>/metrics</c> and, in Production, no OpenAPI document.
+/// </summary>
+[Trait("Category", "ProcessLevel")]
+public sealed class ManagementListenerProcessTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "authcluster-management-tests", Guid.NewGuid().ToString("N")[..12]);
+    private readonly List<NodeProcess> _nodes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+
+    [Fact]
+    public async Task Silo_ManagementListener_ServesProbesAndMetrics()
+    {
+        var management = FreePort();
+        var environment = CommonEnvironment();
+        environment["Management__Urls"] = $"http://127.0.0.1:{management}";
+        var silo = Start("silo", Binaries.Silo, environment);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{management}"), Timeout = TimeSpan.FromSeconds(10) };
+
+        await WaitForAsync(silo, http, "/health/ready");
+        using var live = await http.GetAsync("/health/live");
+        using var ready = await http.GetAsync("/health/ready");
+        using var metrics = await http.GetAsync("/metrics");
+        var text = await metrics.Content.ReadAsStringAsync();
+
+        foreach (var response in new[] { live, ready, metrics })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(response.Headers.Server);
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        }
+
+        Assert.Equal("Healthy", (await ready.JsonAsync()).GetProperty("checks").GetProperty("silo").GetProperty("status").GetString());
+        Assert.Contains("orleans_", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Api_Production_PublicPortHasNoServerHeaderNoMetricsNoOpenApi()
+    {
+        var (port, management) = (FreePort(), FreePort());
+        var environment = CommonEnvironment();
+        environment["Urls"] = $"http://127.0.0.1:{port}";
+        environment["Management__Urls"] = $"http://127.0.0.1:{management}";
+        environment["Auth__Clients__0__ClientId"] = AuthApiFactory.ClientA;
+        environment["Auth__Clients__0__Secret"] = AuthApiFactory.SecretA;
+        environment["Auth__Clients__0__ShopIds__0"] = "1";
+        var api = Start("api", Binaries.Api, environment);
+        using var publicPort = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        using var managementPort = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{management}"), Timeout = TimeSpan.FromSeconds(10) };
+
+        await WaitForAsync(api, publicPort, "/health/ready");
+        using var ready = await publicPort.GetAsync("/health/ready");
+        using var unauthenticated = await publicPort.PostAsync("/v1/auth/login", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        using var publicMetrics = await publicPort.GetAsync("/metrics");
+        using var openApi = await publicPort.GetAsync("/openapi/v1.json");
+        using var metrics = await managementPort.GetAsync("/metrics");
+        using var managementReady = await managementPort.GetAsync("/health/ready");
+
+        foreach (var response in new[] { ready, unauthenticated, publicMetrics, openApi, metrics, managementReady })
+        {
+            Assert.Empty(response.Headers.Server);
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        await unauthenticated.AssertErrorAsync(HttpStatusCode.Unauthorized, "invalid_client");
+        Assert.Equal(HttpStatusCode.NotFound, publicMetrics.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, openApi.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("authcluster_client_authentication_failures_total", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, managementReady.StatusCode);
+    }
+
+    /// <summary>A single node's settings: SQLite in a temp folder, localhost clustering on free ports, Production.</summary>
+    private Dictionary<string, string> CommonEnvironment() => new()
+    {
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Storage__Provider"] = "Sqlite",
+        ["Storage__ConnectionString"] = $"Data Source={Path.Combine(_directory, "auth.db")}",
+        ["Cluster__ClusterId"] = "mgmt-" + Guid.NewGuid().ToString("N")[..8],
+        ["Cluster__SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Auth__Signing__KeyEncryptionKey"] = AuthApiFactory.TestKek,
+        ["Auth__Passwords__BcryptCost"] = "4",
+        ["Email__Provider"] = "Pickup",
+        ["Email__PickupDirectory"] = Path.Combine(_directory, "mail"),
+        ["Email__From"] = "Shop <no-reply@shop.example>",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
+    private NodeProcess Start(string name, string dll, Dictionary<string, string> environment)
+    {
+        Directory.CreateDirectory(_directory);
+        var node = NodeProcess.Start(name, dll, environment, _directory);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static async Task WaitForAsync(NodeProcess node, HttpClient http, string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(path);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (node.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{node.Name} not ready at {path} (exited: {node.HasExited}).\n{node.Tail()}");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    private static int FreePort() => TestSilo.FreePort();
+}
