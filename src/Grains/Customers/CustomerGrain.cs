@@ -53,13 +53,14 @@ public sealed partial class CustomerGrain(
 
     public async Task<SessionGrant?> Login(string password, ClientContext client)
     {
+        var candidates = PasswordText.LoginCandidates(password);
         if (!State.RecordExists)
         {
-            await hasher.VerifyDummyAsync(password);
+            await hasher.VerifyDummyAsync(candidates);
             return null;
         }
 
-        var check = await hasher.VerifyAsync(password, State.State.PasswordHash);
+        var (check, upgrade) = await hasher.VerifyAsync(candidates, State.State.PasswordHash);
         if (check.Unreadable)
         {
             LogUnreadablePasswordHash(logger, this.GetPrimaryKey());
@@ -70,11 +71,11 @@ public sealed partial class CustomerGrain(
             return null;
         }
 
-        if (check.NeedsRehash)
+        if (upgrade is not null)
         {
-            // An imported hash, or another cost: upgrade now that we hold the password. The new hash is persisted
-            // by the same write that records the session, and the old one is gone with it.
-            State.State.PasswordHash = await hasher.HashAsync(password);
+            // An imported hash, another cost or a password hashed before normalization: upgrade now that we hold
+            // the password. The new hash is persisted by the same write that records the session.
+            State.State.PasswordHash = upgrade;
             LogPasswordRehashed(logger, this.GetPrimaryKey());
         }
 

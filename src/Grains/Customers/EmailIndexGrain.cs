@@ -70,7 +70,7 @@ public sealed partial class EmailIndexGrain(
         }
         else
         {
-            await hasher.VerifyDummyAsync(password);
+            await hasher.VerifyDummyAsync(PasswordText.LoginCandidates(password));
         }
 
         if (grant is null)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using AuthCluster.Grains.Interfaces;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Grains.Passwords;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,40 @@ public interface IPasswordHasher
 
     /// <summary>Does the work of a verification against a hash nobody owns, so that unknown emails take as long as known ones.</summary>
     Task VerifyDummyAsync(string password);
+}
+
+/// <summary>
+/// Login against whatever a stored hash was made from. Passwords are NFKC-normalized before they are hashed, but a
+/// hash from before that (or an imported one) may hold the form as typed: each of
+/// <see cref="PasswordText.LoginCandidates"/> is tried, the normalized form first. A wrong password costs one
+/// verification per candidate whether or not the account exists, so timing does not tell.
+/// </summary>
+public static class PasswordLogin
+{
+    /// <summary>Verifies the candidates in order; <c>Upgrade</c> is the hash to store instead, when one is due.</summary>
+    public static async Task<(PasswordCheck Check, string? Upgrade)> VerifyAsync(this IPasswordHasher hasher, IReadOnlyList<string> candidates, string storedHash)
+    {
+        var check = default(PasswordCheck);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            check = await hasher.VerifyAsync(candidates[i], storedHash);
+            if (check.Valid)
+            {
+                return (check, i > 0 || check.NeedsRehash ? await hasher.HashAsync(candidates[0]) : null);
+            }
+        }
+
+        return (check, null);
+    }
+
+    /// <summary>The work of a failed login for an account that does not exist.</summary>
+    public static async Task VerifyDummyAsync(this IPasswordHasher hasher, IReadOnlyList<string> candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            await hasher.VerifyDummyAsync(candidate);
+        }
+    }
 }
 
 /// <param name="Valid">The password matches.</param>
@@ -87,16 +122,14 @@ public sealed class BcryptPasswordHasher : IPasswordHasher, IDisposable
 
     private PasswordCheck VerifyOwn(string password, string hash)
     {
-        try
+        if (!BcryptHash.IsWellFormed(hash))
         {
-            return new PasswordCheck(TimedBcryptVerify(password, hash), BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _cost));
-        }
-        catch (BCrypt.Net.SaltParseException)
-        {
-            // A damaged stored value: refuse it with the work of a real verification.
+            // A damaged stored value (BCrypt.Net would throw on it): refuse it with the work of a real verification.
             TimedBcryptVerify(password, _dummyHash.Value);
             return new PasswordCheck(false, false, Unreadable: true);
         }
+
+        return new PasswordCheck(TimedBcryptVerify(password, hash), BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _cost));
     }
 
     /// <summary>

@@ -34,6 +34,15 @@ internal sealed class BcryptHash : ImportedPasswordHash
             Encoding.ASCII.GetBytes(Value[SaltEnd..]));
     }
 
+    /// <summary>
+    /// The shape of any bcrypt hash of the variants BCrypt.Net reads, whatever its cost: AuthCluster's own hashes are
+    /// checked with it before verification, because BCrypt.Net throws assorted exceptions on damaged values.
+    /// </summary>
+    internal static bool IsWellFormed(string value) =>
+        value.Length == Length && value[0] == '$' && value[1] == '2' && (value[2] is 'a' or 'b' or 'y') && value[3] == '$'
+        && value[6] == '$' && char.IsAsciiDigit(value[4]) && char.IsAsciiDigit(value[5])
+        && !value.AsSpan(7).ContainsAnyExcept(Bcrypt64);
+
     /// <summary>Why <paramref name="value"/> is not an accepted bcrypt hash, or null with <paramref name="hash"/> set.</summary>
     internal static string? Read(string value, out ImportedPasswordHash? hash)
     {
@@ -43,8 +52,7 @@ internal sealed class BcryptHash : ImportedPasswordHash
             return "Is not a bcrypt hash of a supported variant ($2a$, $2b$, $2y$).";
         }
 
-        if (value.Length != Length || value[6] != '$' || !char.IsAsciiDigit(value[4]) || !char.IsAsciiDigit(value[5])
-            || value.AsSpan(7).ContainsAnyExcept(Bcrypt64))
+        if (!IsWellFormed(value))
         {
             return "Is not a well-formed bcrypt hash ($2b$NN$ followed by 53 characters of [./A-Za-z0-9]).";
         }

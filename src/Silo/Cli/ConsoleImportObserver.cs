@@ -17,7 +17,7 @@ internal sealed class ConsoleImportObserver(CliConsole console, bool json, long?
     private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly bool _progress = console.ErrorIsTerminal && !json;
-    private TimeSpan _drawnAt = TimeSpan.MinValue;
+    private TimeSpan _drawnAt;
     private bool _barShown;
 
     /// <summary>Called by the reading side (rejections) and the writing side (batch results) of the import.</summary>

@@ -28,6 +28,30 @@ public sealed class PasswordRulesTests(ApiFixture fixture) : IClassFixture<ApiFi
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
     }
 
+    /// <summary>
+    /// A hash made before passwords were normalized holds the form as typed (here: decomposed). The first login with
+    /// that form still works and replaces the hash by one of the normalized form, so the composed spelling works after.
+    /// </summary>
+    [Fact]
+    public async Task Login_HashOfUnnormalizedPassword_WorksAndIsUpgradedToTheNormalizedForm()
+    {
+        var http = _factory.ClientFor();
+        var email = TestApi.UniqueEmail();
+        // The grain hashes what it is given; only the API normalizes, so this is how an old account was stored.
+        var registered = await _factory.Grains.GetGrain<AuthCluster.Grains.Interfaces.IEmailIndexGrain>(
+                AuthCluster.Grains.Interfaces.Formats.EmailAddress.IndexKey(AuthApiFactory.ShopA, email))
+            .Register(new AuthCluster.Grains.Interfaces.Profile("Old", "Account", email, null), Nfd, new("test", null, null));
+        Assert.NotNull(registered.Grant);
+
+        using var composedBefore = await http.LoginAsync(email, Nfc);
+        using var typed = await http.LoginAsync(email, Nfd);
+        using var composedAfter = await http.LoginAsync(email, Nfc);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, composedBefore.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, typed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, composedAfter.StatusCode);
+    }
+
     [Fact]
     public async Task Register_FullwidthPassword_LogsInWithAsciiForm()
     {

@@ -40,9 +40,10 @@ public sealed class CustomerImportPostgreSqlTests(PostgreSqlFixture postgres)
         var logins = new List<(string Email, HttpStatusCode Wrong, HttpStatusCode Right)>();
         foreach (var customer in customers)
         {
-            using var wrong = await http.LoginAsync(customer.Email, customer.Password + "!");
+            // The throttled email's grain read its row before the import: its first answer is the one 503.
+            var wrong = await LoginUntilAnsweredAsync(http, customer.Email, customer.Password + "!");
             var right = await LoginUntilAnsweredAsync(http, customer.Email, customer.Password);
-            logins.Add((customer.Email, wrong.StatusCode, right));
+            logins.Add((customer.Email, wrong, right));
         }
 
         var exported = await AdminCli.RunAsync(["customers", "export", .. AdminCli.StoreOf(node)]);
