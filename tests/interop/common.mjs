@@ -19,7 +19,7 @@ export async function register(label) {
       first_name: 'Interop',
       last_name: label,
       email: `${label}-${Date.now()}-${Math.random().toString(36).slice(2)}@interop.example`,
-      password: 'a long interop passphrase',
+      password: 'violet staircase umbrella 42',
       shop_id: shopId,
     }),
   });

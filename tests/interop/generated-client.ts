@@ -14,7 +14,7 @@ export async function registerRefreshLogout(baseUrl: string, clientId: string, c
       first_name: 'Generated',
       last_name: 'Client',
       email: `generated-${Date.now()}@interop.example`,
-      password: 'a long generated passphrase',
+      password: 'violet staircase umbrella 42',
       shop_id: shopId,
     },
   });

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -36,60 +37,61 @@ internal sealed class ContractOperationTransformer(IOptions<JsonOptions> json) :
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-        var parameters = metadata.OfType<MethodInfo>().FirstOrDefault()?.GetParameters().Select(p => p.ParameterType).ToList() ?? [];
-        var isOAuth = parameters.Any(t => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(OAuthRequest<>));
-        var isClient = isOAuth || parameters.Contains(typeof(ApiClient));
-        var isBearer = parameters.Contains(typeof(BearerToken));
-        var body = parameters.Select(t => isOAuth && t.IsGenericType ? t.GetGenericArguments()[0] : t)
-            .FirstOrDefault(t => t.IsAssignableTo(typeof(IRequestBody)));
-
-        var errors = new List<ApiError>();
-        if (body is not null)
-        {
-            errors.Add(ValidationExample(body));
-            errors.Add(ApiErrors.PayloadTooLarge());
-        }
-
-        if (isClient)
-        {
-            errors.Add(ApiErrors.InvalidClient());
-        }
-
-        if (isBearer)
-        {
-            errors.Add(ApiErrors.InvalidToken());
-        }
-
-        errors.AddRange(metadata.OfType<DocumentedErrors>().SelectMany(d => d.Errors));
-        if (metadata.OfType<EnableRateLimitingAttribute>().Any())
-        {
-            errors.Add(ApiErrors.TooManyAttempts(TimeSpan.FromSeconds(30)));
-        }
-
-        errors.Add(ApiErrors.Unavailable());
-
+        var binding = Binding.Of(metadata.OfType<MethodInfo>().FirstOrDefault());
         var mediaType = metadata.OfType<OAuthErrors>().Any() ? OAuthErrors.MediaType : ProblemContract.MediaType;
+
         operation.Responses ??= [];
-        foreach (var byStatus in errors.DistinctBy(e => e.Error).GroupBy(e => e.Status).OrderBy(g => g.Key))
+        foreach (var byStatus in ErrorsOf(binding, metadata).DistinctBy(e => e.Error).GroupBy(e => e.Status).OrderBy(g => g.Key))
         {
-            operation.Responses[byStatus.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] =
-                ErrorResponse([.. byStatus], mediaType, context.Document!);
+            operation.Responses[byStatus.Key.ToString(CultureInfo.InvariantCulture)] = ErrorResponse([.. byStatus], mediaType, context.Document!);
         }
 
-        operation.Security = [SecurityRequirement(isClient, isBearer, context.Document!)];
-        if (isOAuth)
+        operation.Security = [SecurityRequirement(binding, context.Document!)];
+        if (binding.IsOAuth)
         {
             operation.Description += "\n\nThe client may instead authenticate with `client_id` and `client_secret` in the body (`client_secret_post`).";
         }
 
-        if (parameters.Contains(typeof(CustomerContext)))
+        if (binding.ReadsCustomerContext)
         {
             operation.Parameters ??= [];
-            operation.Parameters.Add(Header("X-Customer-IP", "The end customer's IP address, as the shop backend saw it. Feeds the per-customer-IP rate limit and the session list."));
-            operation.Parameters.Add(Header("X-Customer-User-Agent", "The end customer's User-Agent (first 512 characters kept), shown in the session list."));
+            operation.Parameters.Add(Header("X-Customer-IP", "The end customer's IP address as the shop backend saw it; feeds the per-customer-IP limits and the session list."));
+            operation.Parameters.Add(Header("X-Customer-User-Agent", "The end customer's User-Agent (the first 512 characters are kept), shown in the session list."));
         }
 
         return Task.CompletedTask;
+    }
+
+    private IEnumerable<ApiError> ErrorsOf(Binding binding, IList<object> metadata)
+    {
+        if (binding.Body is { } body)
+        {
+            yield return ValidationExample(body);
+            yield return ApiErrors.PayloadTooLarge();
+        }
+
+        if (binding.IsClient)
+        {
+            yield return ApiErrors.InvalidClient();
+        }
+
+        if (binding.IsBearer)
+        {
+            yield return ApiErrors.InvalidToken();
+        }
+
+        foreach (var error in metadata.OfType<DocumentedErrors>().SelectMany(d => d.Errors))
+        {
+            yield return error;
+        }
+
+        if (metadata.OfType<EnableRateLimitingAttribute>().Any())
+        {
+            yield return ApiErrors.TooManyAttempts(TimeSpan.FromSeconds(30));
+        }
+
+        // Any call may meet a cluster or database that cannot answer.
+        yield return ApiErrors.Unavailable();
     }
 
     /// <summary>A <c>validation_error</c> naming the body's first field, as a request without it would get.</summary>
@@ -150,16 +152,16 @@ internal sealed class ContractOperationTransformer(IOptions<JsonOptions> json) :
         return JsonSerializer.SerializeToNode(problem, json.Value.SerializerOptions);
     }
 
-    private static OpenApiSecurityRequirement SecurityRequirement(bool isClient, bool isBearer, OpenApiDocument document)
+    private static OpenApiSecurityRequirement SecurityRequirement(Binding binding, OpenApiDocument document)
     {
         // An empty requirement is OpenAPI's "no credentials needed".
         var requirement = new OpenApiSecurityRequirement();
-        if (isClient)
+        if (binding.IsClient)
         {
             requirement[new OpenApiSecuritySchemeReference(ContractDocumentTransformer.ClientScheme, document)] = [];
         }
 
-        if (isBearer)
+        if (binding.IsBearer)
         {
             requirement[new OpenApiSecuritySchemeReference(ContractDocumentTransformer.BearerScheme, document)] = [];
         }
@@ -175,4 +177,20 @@ internal sealed class ContractOperationTransformer(IOptions<JsonOptions> json) :
         Description = description,
         Schema = new OpenApiSchema { Type = JsonSchemaType.String },
     };
+}
+
+/// <summary>What a handler's parameters say about how its endpoint binds a request.</summary>
+internal sealed record Binding(bool IsOAuth, bool IsClient, bool IsBearer, Type? Body, bool ReadsCustomerContext)
+{
+    public static Binding Of(MethodInfo? handler)
+    {
+        var types = handler?.GetParameters().Select(p => p.ParameterType).ToList() ?? [];
+        var oauth = types.FirstOrDefault(t => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(OAuthRequest<>));
+        return new Binding(
+            IsOAuth: oauth is not null,
+            IsClient: oauth is not null || types.Contains(typeof(ApiClient)),
+            IsBearer: types.Contains(typeof(BearerToken)),
+            Body: oauth?.GetGenericArguments()[0] ?? types.FirstOrDefault(t => t.IsAssignableTo(typeof(IRequestBody))),
+            ReadsCustomerContext: types.Contains(typeof(CustomerContext)));
+    }
 }

@@ -52,7 +52,9 @@ public sealed class HardeningTests(ApiFixture fixture) : IClassFixture<ApiFixtur
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.DoesNotContain("attacker.example", text, StringComparison.OrdinalIgnoreCase);
-        Assert.False((await response.JsonAsync()).TryGetProperty("servers", out _));
+        // The only server is the configured issuer (Redocly requires one), never the request's host.
+        var server = Assert.Single((await response.JsonAsync()).GetProperty("servers").EnumerateArray());
+        Assert.Equal(_factory.Settings.GetValueOrDefault("Auth:Issuer") ?? "http://localhost:5080", server.GetProperty("url").GetString());
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace AuthCluster.Tests.Interop;
 /// <summary>
 /// The API as a real process (Production configuration, Embedded mode, SQLite) on a free loopback port, whose
 /// issuer is that address, plus the Node.js package in <c>tests/interop</c> installed with <c>npm ci</c> (only when
-/// its lock file changed). Without <c>node</c> and <c>npm</c> the tests are skipped, except under CI, where
+/// its lock file changed). Without <c>node</c> and <c>npm</c> the Node.js tests are skipped, except under CI, where
 /// <c>.ci/run</c> installs them and their absence is a failure.
 /// </summary>
 public sealed class InteropFixture : IAsyncLifetime
@@ -25,8 +25,8 @@ public sealed class InteropFixture : IAsyncLifetime
 
     public static string PackageDirectory { get; } = Path.Combine(Binaries.RepositoryRoot, "tests", "interop");
 
-    /// <summary>Why the tests cannot run here, or null.</summary>
-    public string? SkipReason { get; private set; }
+    /// <summary>Why the Node.js tests cannot run here, or null.</summary>
+    public string? NodeSkipReason { get; private set; }
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -42,11 +42,13 @@ public sealed class InteropFixture : IAsyncLifetime
                 throw new InvalidOperationException($"{missing} is missing under CI; .ci/run installs Node.js and npm.");
             }
 
-            SkipReason = $"{missing} not found: install Node.js and npm (e.g. apt-get install nodejs npm) to run the stock-client tests.";
-            return;
+            NodeSkipReason = $"{missing} not found: install Node.js and npm (e.g. apt-get install nodejs npm) to run the Node.js client tests.";
+        }
+        else
+        {
+            await InstallPackagesAsync();
         }
 
-        await InstallPackagesAsync();
         await StartApiAsync();
     }
 
@@ -117,6 +119,9 @@ public sealed class InteropFixture : IAsyncLifetime
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Urls"] = Issuer,
             ["Auth__Issuer"] = Issuer,
+            // Off by default in Production; the generated client and the lint read the document.
+            ["OpenApi__Enabled"] = "true",
+            ["Management__Urls"] = "http://127.0.0.1:0",
             ["Cluster__SiloPort"] = TestSilo.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Cluster__GatewayPort"] = TestSilo.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Cluster__ClusterId"] = "interop-" + Guid.NewGuid().ToString("N")[..8],

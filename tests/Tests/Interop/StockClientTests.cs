@@ -19,7 +19,7 @@ namespace AuthCluster.Tests.Interop;
 /// Stock clients, unchanged, against the API running as a real process: what a shop's engineers would plug in.
 /// The Node scripts live in <c>tests/interop</c> and print one line per step.
 /// </summary>
-[Trait("Category", "ProcessLevel")]
+[ProcessLevel]
 public sealed class StockClientTests(InteropFixture api) : IClassFixture<InteropFixture>
 {
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(2);
@@ -27,7 +27,7 @@ public sealed class StockClientTests(InteropFixture api) : IClassFixture<Interop
     [SkippableFact]
     public async Task OpenIdClient_DiscoveryRefreshIntrospectRevoke_WorkAndBadRefreshIsInvalidGrant()
     {
-        Skip.If(api.SkipReason is not null, api.SkipReason);
+        Skip.If(api.NodeSkipReason is not null, api.NodeSkipReason);
 
         var result = await api.RunScriptAsync("openid-client.mjs", ScriptTimeout);
 
@@ -37,7 +37,7 @@ public sealed class StockClientTests(InteropFixture api) : IClassFixture<Interop
     [SkippableFact]
     public async Task Jose_WithOnlyTheDiscoveryDocument_VerifiesOurAccessToken()
     {
-        Skip.If(api.SkipReason is not null, api.SkipReason);
+        Skip.If(api.NodeSkipReason is not null, api.NodeSkipReason);
 
         var result = await api.RunScriptAsync("jose.mjs", ScriptTimeout);
 
@@ -47,7 +47,7 @@ public sealed class StockClientTests(InteropFixture api) : IClassFixture<Interop
     [SkippableFact]
     public async Task GeneratedClient_FromTheOpenApiDocument_CompilesAndRegistersRefreshesLogsOut()
     {
-        Skip.If(api.SkipReason is not null, api.SkipReason);
+        Skip.If(api.NodeSkipReason is not null, api.NodeSkipReason);
 
         var result = await api.RunScriptAsync("generated-client.mjs", ScriptTimeout);
 
@@ -57,7 +57,7 @@ public sealed class StockClientTests(InteropFixture api) : IClassFixture<Interop
     [SkippableFact]
     public async Task OpenApiDocument_RedoclyRecommendedRules_NoErrors()
     {
-        Skip.If(api.SkipReason is not null, api.SkipReason);
+        Skip.If(api.NodeSkipReason is not null, api.NodeSkipReason);
 
         var result = await api.RunScriptAsync("lint.mjs", ScriptTimeout);
 
@@ -65,10 +65,9 @@ public sealed class StockClientTests(InteropFixture api) : IClassFixture<Interop
         Assert.Contains(" 0 errors,", result.Output, StringComparison.Ordinal);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task JwtBearer_WithAuthorityAndAudience_AcceptsTokenAndRejectsItOnceRevoked()
     {
-        Skip.If(api.SkipReason is not null, api.SkipReason);
         using var http = new HttpClient { BaseAddress = api.BaseAddress };
         http.DefaultRequestHeaders.Authorization = AuthApiFactory.Basic(InteropFixture.ClientId, InteropFixture.ClientSecret);
         using var registered = await http.PostAsJsonAsync("/v1/auth/register", new
