@@ -93,10 +93,11 @@ public static class AuthApiExtensions
     public static WebApplication MapAuthEndpoints(this WebApplication app)
     {
         app.Use(SecurityHeaders.Apply);
+        // Outside the exception handler, so that the status an error is answered with is the one counted.
+        app.UseHttpMetrics();
         app.UseExceptionHandler();
         app.Use(OversizedBodies.Reject);
         app.Use(NoStoreOnApiResponses);
-        app.UseHttpMetrics();
         app.Use(ClientAuthentication.Authenticate);
         app.UseRateLimiter();
 
