@@ -54,7 +54,7 @@ internal sealed class CustomerExporter(GrainStateStore customers, GrainStateStor
     private async Task<long> WriteBatchAsync(List<(Guid Id, CustomerState State)> batch, Utf8JsonWriter json, Stream output, CancellationToken ct)
     {
         var indexRows = await lookups.ReadManyAsync(
-            [.. batch.Select(c => GrainStateRowId.ForString(EmailIndexState.StateName, EmailAddress.IndexKey(c.State.ShopId, c.State.Email)))], ct);
+            [.. batch.Select(c => GrainStateRowId.ForString(EmailIndexState.StateName, EmailAddress.StoredIndexKey(c.State.ShopId, c.State.Email)))], ct);
         long written = 0;
         for (var i = 0; i < batch.Count; i++)
         {

@@ -12,7 +12,7 @@ namespace AuthCluster.Tests.Import;
 /// emails are skipped or updated, and export → import moves the customers into another database.
 /// </summary>
 [Collection(PostgreSqlCollection.Name)]
-[Trait("Category", "ProcessLevel")]
+[ProcessLevel]
 public sealed class CustomerImportPostgreSqlTests(PostgreSqlFixture postgres)
 {
     [SkippableFact]
