@@ -57,6 +57,10 @@ public sealed partial class ManagementListener(
         // instance, so this application's container does not dispose it.
         builder.Services.AddSingleton(loggers);
 
+        // Started and stopped by the process's host only: no console lifetime of its own that would react to SIGTERM
+        // by itself (and stop answering probes while the silo is still handing over) or print a second banner.
+        builder.Services.AddSingleton<IHostLifetime, HostOwnedLifetime>();
+
         var app = builder.Build();
         app.Use(SecurityHeaders.Apply);
         app.MapGet("/health/live", (RequestDelegate)Live);
@@ -102,6 +106,13 @@ public sealed partial class ManagementListener(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Management listener (metrics, health) on {Addresses}")]
     private static partial void LogListening(ILogger logger, string addresses);
+
+    private sealed class HostOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
 
 /// <summary>Adds the management listener to a host.</summary>
