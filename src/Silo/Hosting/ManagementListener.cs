@@ -125,12 +125,27 @@ public static class ManagementListenerExtensions
     /// </summary>
     public static IHostApplicationBuilder AddManagementListener(this IHostApplicationBuilder builder, string defaultUrls)
     {
+        LeanDefaultMetrics();
         var urls = builder.Configuration[ManagementListener.UrlsKey] is { Length: > 0 } configured ? configured : defaultUrls;
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton(sp => new ManagementListener(
             urls, sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ManagementListener>());
         return builder;
+    }
+
+    /// <summary>
+    /// What the default registry exports, decided before anything uses it (later calls have no effect). Orleans
+    /// records its synchronous instruments (a counter or histogram per message and per grain call) only while a
+    /// listener wants them, and then every call pays for the callback: only its observable instruments (activations
+    /// per grain type, queue lengths, …), read when scraped, are exported. EventCounters are left out: the runtime's
+    /// own meters carry the same numbers without a listener thread per process.
+    /// </summary>
+    private static void LeanDefaultMetrics()
+    {
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true });
+        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument =>
+            !instrument.Meter.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || instrument.IsObservable);
     }
 }
 
