@@ -57,6 +57,10 @@ public sealed partial class ManagementListener(
         // instance, so this application's container does not dispose it.
         builder.Services.AddSingleton(loggers);
 
+        // Started and stopped by the process's host only: no console lifetime of its own that would react to SIGTERM
+        // by itself (and stop answering probes while the silo is still handing over) or print a second banner.
+        builder.Services.AddSingleton<IHostLifetime, HostOwnedLifetime>();
+
         var app = builder.Build();
         app.Use(SecurityHeaders.Apply);
         app.MapGet("/health/live", (RequestDelegate)Live);
@@ -102,6 +106,13 @@ public sealed partial class ManagementListener(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Management listener (metrics, health) on {Addresses}")]
     private static partial void LogListening(ILogger logger, string addresses);
+
+    private sealed class HostOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
 
 /// <summary>Adds the management listener to a host.</summary>
@@ -114,12 +125,27 @@ public static class ManagementListenerExtensions
     /// </summary>
     public static IHostApplicationBuilder AddManagementListener(this IHostApplicationBuilder builder, string defaultUrls)
     {
+        LeanDefaultMetrics();
         var urls = builder.Configuration[ManagementListener.UrlsKey] is { Length: > 0 } configured ? configured : defaultUrls;
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton(sp => new ManagementListener(
             urls, sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ManagementListener>());
         return builder;
+    }
+
+    /// <summary>
+    /// What the default registry exports, decided before anything uses it (later calls have no effect). Orleans
+    /// records its synchronous instruments (a counter or histogram per message and per grain call) only while a
+    /// listener wants them, and then every call pays for the callback: only its observable instruments (activations
+    /// per grain type, queue lengths, …), read when scraped, are exported. EventCounters are left out: the runtime's
+    /// own meters carry the same numbers without a listener thread per process.
+    /// </summary>
+    private static void LeanDefaultMetrics()
+    {
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true });
+        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument =>
+            !instrument.Meter.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || instrument.IsObservable);
     }
 }
 

@@ -250,6 +250,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information",
             ["Logging__LogLevel__AuthCluster"] = "Information",
+            // One security event per request would only fill the node logs these tests keep for diagnosis.
+            ["Logging__LogLevel__AuthCluster.Security"] = "Warning",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
