@@ -244,7 +244,5 @@ public sealed record BearerToken(AccessToken Claims)
         return claims is null ? throw new ApiException(ApiErrors.InvalidToken()) : new BearerToken(claims);
     }
 
-    public ISessionOwnerGrain Owner(IGrainFactory grains) => Claims.CustomerType == CustomerType.Guest
-        ? grains.GetGrain<IGuestGrain>(Claims.Subject)
-        : grains.GetGrain<ICustomerGrain>(Claims.Subject);
+    public ISessionOwnerGrain Owner(IGrainFactory grains) => SessionOwners.Of(grains, Claims.Subject, Claims.CustomerType);
 }
