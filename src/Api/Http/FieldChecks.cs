@@ -10,7 +10,6 @@ namespace AuthCluster.Api.Http;
 /// </summary>
 public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<string> mistyped)
 {
-    private const int MaxNameLength = 100;
     private const string NotAString = "Must be a string.";
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
@@ -40,7 +39,7 @@ public sealed class FieldChecks(IReadOnlySet<string> present, IReadOnlySet<strin
 
     public void Name(string field, string value)
     {
-        Text(field, value, MaxNameLength);
+        Text(field, value, ProfileRules.MaxNameLength);
         if (present.Contains(field) && value.Any(char.IsControl))
         {
             Add(field, "Must not contain control characters.");
