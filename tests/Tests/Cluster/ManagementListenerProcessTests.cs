@@ -124,31 +124,8 @@ public sealed class ManagementListenerProcessTests : IAsyncLifetime
         return node;
     }
 
-    private static async Task WaitForAsync(NodeProcess node, HttpClient http, string path)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            try
-            {
-                using var response = await http.GetAsync(path);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            if (node.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{node.Name} not ready at {path} (exited: {node.HasExited}).\n{node.Tail()}");
-            }
-
-            await Task.Delay(250);
-        }
-    }
+    private static Task WaitForAsync(NodeProcess node, HttpClient http, string path) =>
+        node.WaitUntilOkAsync(http, path, TimeSpan.FromSeconds(90));
 
     private static int FreePort() => TestSilo.FreePort();
 }

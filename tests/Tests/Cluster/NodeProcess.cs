@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using AuthCluster.Tests.Infrastructure;
 
 namespace AuthCluster.Tests.Cluster;
 
@@ -123,6 +124,32 @@ internal sealed class NodeProcess : IAsyncDisposable
     }
 
     public string Tail(int lines = 40) => string.Join(Environment.NewLine, _tail.TakeLast(lines));
+
+    /// <summary>
+    /// Returns once <paramref name="path"/> answers 200 (refused or slow answers count as not yet); throws with the
+    /// log's tail as soon as the process exits, or after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitUntilOkAsync(HttpClient http, string path, TimeSpan timeout)
+    {
+        var ok = await Poll.TryUntilAsync(async () => HasExited || await AnswersOkAsync(http, path), timeout);
+        if (!ok || HasExited)
+        {
+            throw new TimeoutException($"{Name} not ready at {path} (exited: {HasExited}).\n{Tail()}");
+        }
+    }
+
+    private static async Task<bool> AnswersOkAsync(HttpClient http, string path)
+    {
+        try
+        {
+            using var response = await http.GetAsync(path);
+            return response.StatusCode == System.Net.HttpStatusCode.OK;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using AuthCluster.Tests.Cluster;
@@ -140,28 +139,7 @@ public sealed class InteropFixture : IAsyncLifetime
         _api = NodeProcess.Start("interop-api", Binaries.Api, environment, data);
 
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                using var ready = await http.GetAsync("/health/ready");
-                if (ready.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            if (_api.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"The API did not become ready.\n{ApiLog()}");
-            }
-
-            await Task.Delay(250);
-        }
+        await _api.WaitUntilOkAsync(http, "/health/ready", TimeSpan.FromSeconds(60));
     }
 }
 
