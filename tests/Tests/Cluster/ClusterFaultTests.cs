@@ -11,20 +11,10 @@ using Xunit.Abstractions;
 namespace AuthCluster.Tests.Cluster;
 
 /// <summary>
-/// Runs after every other test and alone: these tests start real processes and measure time, so nothing else may
-/// compete for the two cores while they do.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ClusterProcessCollection
-{
-    public const string Name = "Cluster processes";
-}
-
-/// <summary>
 /// Fault tests with real processes: PostgreSQL, three silos and two API nodes in <c>Client</c> mode on loopback,
 /// under a steady mixed load through both API nodes. Each test gets a fresh database and cluster id.
 /// </summary>
-[Collection(ClusterProcessCollection.Name)]
+[Collection(MeasuredAlone.Name)]
 [ProcessLevel]
 public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
