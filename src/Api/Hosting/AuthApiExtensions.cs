@@ -17,8 +17,6 @@ namespace AuthCluster.Api.Hosting;
 
 public static class AuthApiExtensions
 {
-    /// <summary>Serve <c>/openapi/v1.json</c> on the public port; default on everywhere but Production.</summary>
-
     /// <summary>Everything the API needs; in <c>Embedded</c> mode also the in-process silo.</summary>
     public static WebApplicationBuilder AddAuthApi(this WebApplicationBuilder builder)
     {
@@ -116,23 +114,7 @@ public static class AuthApiExtensions
 
     private static void AddAuthClient(this IClientBuilder client, ClusterSettings cluster, StorageSettings storage)
     {
-        client.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = cluster.ClusterId;
-            o.ServiceId = cluster.ServiceId;
-        });
-        if (cluster.UsesAdoNetClustering)
-        {
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = storage.ConnectionString;
-            });
-        }
-        else
-        {
-            client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
-        }
+        client.UseAuthClustering(cluster, storage);
 
         // Fail a call to a dead silo in seconds, not the default 30 s; the caller gets 503 and retries.
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = FailurePolicy.ClientResponseTimeout);
