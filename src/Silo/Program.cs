@@ -20,8 +20,7 @@ public static class SiloProgram
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddSiloManagement();
         builder.UseAuthSilo();
-        await builder.Build().RunAsync();
-        return 0;
+        return await builder.Build().RunWithShutdownDeadlineAsync();
     }
 
     /// <summary>A node is started with configuration overrides only; anything else asks for a command.</summary>

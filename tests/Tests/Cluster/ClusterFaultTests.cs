@@ -243,6 +243,39 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         });
     }
 
+    /// <summary>
+    /// A silo told to stop while it cannot reach PostgreSQL cannot record its departure in the membership table and
+    /// used to keep trying for minutes; it must leave within <c>Cluster:ShutdownTimeout</c> + 5 s, before Kubernetes'
+    /// grace period ends in a hard kill.
+    /// </summary>
+    [SkippableFact]
+    public async Task TerminateSilo_WhilePostgreSqlIsDown_ExitsWithinShutdownTimeout()
+    {
+        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
+        await using var postgres = await ThrowawayPostgres.StartAsync();
+        await using var cluster = await ProcessCluster.CreateAsync(postgres.ConnectionString, "sigterm-pgdown");
+        var shutdownTimeout = TimeSpan.FromSeconds(5);
+        cluster.Overrides["Cluster__ShutdownTimeout"] = shutdownTimeout.ToString("c", CultureInfo.InvariantCulture);
+        cluster.Overrides["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        await WithDiagnosticsAsync(cluster, async () =>
+        {
+            // Arrange: started through and through (its start-up tasks write too), then the database goes.
+            await cluster.StartAsync(silos: 1, apis: 0);
+            var silo = cluster.Silos[0];
+            await Poll.UntilAsync(() => silo.Process.Tail(400).Contains("Application started", StringComparison.Ordinal), "the silo's start-up to finish");
+            await postgres.PauseAsync();
+
+            // Act
+            var stopwatch = Stopwatch.StartNew();
+            var exitCode = await cluster.TerminateAsync(silo, TimeSpan.FromSeconds(120));
+            var took = stopwatch.Elapsed;
+
+            // Assert
+            Report($"SIGTERM of a silo while PostgreSQL is down: exited in {Seconds(took)} s with {exitCode} (Cluster:ShutdownTimeout {shutdownTimeout.TotalSeconds:F0} s)");
+            Assert.True(took < shutdownTimeout + TimeSpan.FromSeconds(5), $"took {took}");
+        });
+    }
+
     [SkippableFact]
     public async Task ApiStart_BeforeAnySilo_KeepsRetryingNotReadyThenServes()
     {
