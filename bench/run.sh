@@ -1,39 +1,144 @@
 #!/usr/bin/env bash
-# Builds AuthCluster in Release, starts a single node (Embedded silo, SQLite, Production settings) on a
-# temporary data directory, and runs each load scenario against it with the generator on the same machine.
-# Usage: bench/run.sh [seconds-per-scenario] [bcrypt-cost]
+# The benchmark suite. Builds Release, starts the topology it measures on this machine (with the load generator on
+# the same machine), runs every scenario against it, and prints one line per scenario plus the machine's limits.
+#
+#   bench/run.sh [embedded|cluster|cluster2|all] [seconds] [bcrypt-cost]
+#       embedded  one node as `dotnet run --project src/Api` runs it (Embedded silo, SQLite), Production settings
+#       cluster   PostgreSQL (a throw-away server), 1 silo, 1 API node in Client mode
+#       cluster2  PostgreSQL, 2 silos, 2 API nodes (requests alternate between them)
+#       all       the three, one after the other (default)
+#   bench/run.sh url BASE_URL[,BASE_URL...] CLIENT_ID CLIENT_SECRET [seconds]
+#       an already running service (no CPU per tier: its processes are not ours to watch)
+#
+# Environment: BENCH_SCENARIOS (default: all eight), BENCH_CONCURRENCY (16), BENCH_JSON (a file that gets one JSON
+# line per result). Seconds default to 15, bcrypt cost to 10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-20}
-cost=${2:-11}
-port=5090
-data=$(mktemp -d)
-trap 'kill "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 
+scenarios=${BENCH_SCENARIOS:-register login guest refresh validate introspect jwks mixed}
+concurrency=${BENCH_CONCURRENCY:-16}
+json=${BENCH_JSON:-}
+client=bench
+secret=bench-secret-0123456789-abcdefghijkl
+work=$(mktemp -d)
+pids=()
+pg_state="$work/pg"
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -f "$pg_state/datadir" ]]; then AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh stop >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+pg_port=$(free_port)
+
+gen() { dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll "$@" ${json:+--json "$json"}; }
+
+wait_ready() { # url log
+  for _ in $(seq 1 90); do curl -fs -o /dev/null "$1" && return 0; sleep 1; done
+  echo "not ready: $1"; tail -20 "$2"; exit 1
+}
+
+common_env() {
+  export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
+  export Logging__LogLevel__Default=Warning
+  export Auth__Signing__KeyEncryptionKey=$kek
+  export Auth__Clients__0__ClientId=$client Auth__Clients__0__Secret=$secret Auth__Clients__0__ShopIds__0=1
+  export Auth__Passwords__BcryptCost=$cost
+  export Email__Provider=Pickup Email__PickupDirectory="$work/mail" Email__From=bench@example.com
+}
+
+start_api() { # name port [extra env assignments...]
+  local name=$1 port=$2; shift 2
+  env "$@" Urls=http://127.0.0.1:$port Management__Urls=http://127.0.0.1:$(free_port) \
+    dotnet src/Api/bin/Release/net10.0/AuthCluster.Api.dll >"$work/$name.log" 2>&1 &
+  pids+=($!); last_pid=$!
+}
+
+start_silo() { # name
+  local name=$1 management; management=$(free_port)
+  env Storage__Provider=PostgreSql Storage__ConnectionString="$pg" Cluster__Clustering=AdoNet \
+    Cluster__SiloPort=$(free_port) Cluster__GatewayPort=$(free_port) Cluster__AdvertisedIP=127.0.0.1 \
+    Management__Urls=http://127.0.0.1:$management \
+    dotnet src/Silo/bin/Release/net10.0/AuthCluster.Silo.dll >"$work/$name.log" 2>&1 &
+  pids+=($!); last_pid=$!
+  wait_ready "http://127.0.0.1:$management/health/ready" "$work/$name.log"
+}
+
+run_scenarios() { # topology urls tiers...
+  local topology=$1 urls=$2; shift 2
+  echo "== $topology: ${seconds}s per scenario, $concurrency workers, bcrypt cost $cost"
+  for scenario in $scenarios; do
+    gen run "$urls" "$client" "$secret" "$scenario" --seconds "$seconds" --concurrency "$concurrency" "$@" || failed=1
+  done
+}
+
+embedded() {
+  local port; port=$(free_port)
+  start_api embedded "$port" Storage__ConnectionString="Data Source=$work/auth.db"
+  local api=$last_pid
+  wait_ready "http://127.0.0.1:$port/health/ready" "$work/embedded.log"
+  run_scenarios embedded "http://127.0.0.1:$port" --tier "api+silo=$api"
+  stop_all
+}
+
+cluster() { # silos apis
+  local silos=$1 apis=$2 silo_pids=() api_pids=() urls=()
+  pg=$(AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh start 2>/dev/null)
+  Storage__ConnectionString="$pg" dotnet src/Silo/bin/Release/net10.0/AuthCluster.Silo.dll schema apply >/dev/null
+  local postmaster; postmaster=$(head -1 "$(cat "$pg_state/datadir")/postmaster.pid")
+  for i in $(seq 1 "$silos"); do start_silo "silo$i"; silo_pids+=("$last_pid"); done
+  for i in $(seq 1 "$apis"); do
+    local port; port=$(free_port)
+    start_api "api$i" "$port" Cluster__Mode=Client Cluster__Clustering=AdoNet Storage__Provider=PostgreSql Storage__ConnectionString="$pg"
+    api_pids+=("$last_pid"); urls+=("http://127.0.0.1:$port")
+    wait_ready "http://127.0.0.1:$port/health/ready" "$work/api$i.log"
+  done
+  local joined; joined=$(IFS=,; echo "${urls[*]}")
+  run_scenarios "cluster ($silos silo, $apis API, PostgreSQL)" "$joined" \
+    --tier "api=$(IFS=,; echo "${api_pids[*]}")" --tier "silo=$(IFS=,; echo "${silo_pids[*]}")" --tier "db=db:$postmaster"
+  stop_all
+  AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh stop >/dev/null 2>&1
+}
+
+stop_all() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+
+topology=${1:-all}
+case "$topology" in
+  embedded|cluster|cluster2|all) seconds=${2:-15}; cost=${3:-10} ;;
+  url)
+    [[ $# -ge 4 ]] || { usage >&2; exit 2; }
+    client=$3 secret=$4 seconds=${5:-15} cost="the service's"
+    dotnet build -c Release bench/LoadGen -v q -nologo >/dev/null
+    failed=0
+    run_scenarios "$2" "$2"
+    exit $failed ;;
+  -h|--help|help) usage; exit 0 ;;
+  *) echo "unknown topology: $topology" >&2; usage >&2; exit 2 ;;
+esac
+
+kek=$(head -c 32 /dev/urandom | base64)
+echo "building (Release)..."
 dotnet build -c Release src/Api -v q -nologo >/dev/null
+dotnet build -c Release src/Silo -v q -nologo >/dev/null
 dotnet build -c Release bench/LoadGen -v q -nologo >/dev/null
-
-ASPNETCORE_ENVIRONMENT=Production \
-Urls=http://127.0.0.1:$port \
-Logging__LogLevel__Default=Warning \
-Storage__ConnectionString="Data Source=$data/auth.db" \
-Auth__Signing__KeyEncryptionKey=$(head -c 32 /dev/urandom | base64) \
-Auth__Clients__0__ClientId=bench \
-Auth__Clients__0__Secret=bench-secret-0123456789-abcdefghijkl \
-Auth__Clients__0__ShopIds__0=1 \
-Auth__Passwords__BcryptCost=$cost \
-RateLimiting__PermitLimit=1000000 \
-Email__Provider=Pickup Email__PickupDirectory="$data/mail" Email__From=bench@example.com \
-dotnet src/Api/bin/Release/net10.0/AuthCluster.Api.dll >"$data/api.log" 2>&1 &
-api_pid=$!
-
-for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" && break; sleep 1; done
-curl -fs -o /dev/null "http://127.0.0.1:$port/health/ready" || { echo "the API did not become ready:"; tail -20 "$data/api.log"; exit 1; }
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
-echo "bcrypt cost $cost, ${seconds}s per scenario, load generator on the same machine"
-gen="dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll"
-$gen validate "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 64
-$gen refresh "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 32
-$gen guest "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 32
-$gen login "http://127.0.0.1:$port" bench bench-secret-0123456789-abcdefghijkl "$seconds" 8
+common_env
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+gen limits --cost "$cost"
+failed=0
+case "$topology" in
+  embedded) embedded ;;
+  cluster) cluster 1 1 ;;
+  cluster2) cluster 2 2 ;;
+  all) embedded; cluster 1 1; cluster 2 2 ;;
+esac
+exit $failed

@@ -1,133 +1,70 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
+using System.Globalization;
+using AuthCluster.LoadGen;
 
-// A closed-loop HTTP load generator for AuthCluster: N workers each send one request at a time for the
-// given duration and record every latency. Usage:
-//   LoadGen <validate|refresh|login|guest|register> <base-url> <client-id> <client-secret> [seconds] [concurrency]
-if (args.Length < 4)
+// The benchmark's load generator: drives one scenario against a running AuthCluster and reports throughput,
+// latency, errors by status and — for the processes it is told about — CPU time per request and peak memory per
+// tier; or measures the machine's limits (one bcrypt hash, one ES256 signature and verification).
+const string Usage = """
+    usage:
+      LoadGen run <base-url[,base-url...]> <client-id> <client-secret> <scenario> [--seconds N] [--concurrency N]
+                  [--tier NAME=PID[,PID...]]... [--json FILE]
+          scenario: register | login | guest | refresh | validate | introspect | jwks | mixed
+                    (mixed: 70 % validate, 15 % refresh, 8 % guest, 5 % login, 2 % register)
+          --tier: processes whose CPU time and peak RSS count for that tier (e.g. api=123 silo=456,457);
+                  a PID given as db:PID counts that PostgreSQL postmaster and all of its backends.
+          --json: append the result as one JSON line to FILE.
+      LoadGen limits [--cost N] [--json FILE]
+          the single-thread cost of one bcrypt hash at cost N (default 11) and of ES256 sign and verify.
+    """;
+
+try
 {
-    Console.Error.WriteLine("usage: LoadGen <validate|refresh|login|guest|register> <base-url> <client-id> <client-secret> [seconds] [concurrency]");
+    return args switch
+    {
+        ["run", var url, var clientId, var secret, var scenario, .. var rest] =>
+            await Benchmark.RunAsync([.. url.Split(',').Select(u => new Uri(u.TrimEnd('/') + "/"))], clientId, secret, ScenarioNames.Parse(scenario), Options.Parse(rest)),
+        ["limits", .. var rest] => Limits.Run(Options.Parse(rest)),
+        ["help" or "--help" or "-h"] => Help(0),
+        _ => Help(2),
+    };
+}
+catch (ArgumentException exception)
+{
+    await Console.Error.WriteLineAsync(exception.Message);
     return 2;
 }
 
-var (scenario, baseUrl, clientId, secret) = (args[0], args[1].TrimEnd('/'), args[2], args[3]);
-var seconds = args.Length > 4 ? int.Parse(args[4]) : 20;
-var concurrency = args.Length > 5 ? int.Parse(args[5]) : 32;
-const string Password = "violet-staple-orbit-42";
-
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+int Help(int code)
 {
-    BaseAddress = new Uri(baseUrl),
-};
-var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{secret}")));
-var run = Guid.NewGuid().ToString("N")[..8];
-var ipCounter = 0;
-
-async Task<JsonElement> Send(HttpRequestMessage request, bool client = true)
-{
-    if (client)
-    {
-        request.Headers.Authorization = basic;
-    }
-
-    // A distinct customer IP per request keeps the per-IP limiter (meant for real customers) out of the measurement.
-    var ip = Interlocked.Increment(ref ipCounter);
-    request.Headers.Add("X-Customer-IP", $"10.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}");
-    using var response = await http.SendAsync(request);
-    var body = await response.Content.ReadAsStringAsync();
-    if (!response.IsSuccessStatusCode)
-    {
-        throw new HttpRequestException($"{(int)response.StatusCode} {body}");
-    }
-
-    return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    (code == 0 ? Console.Out : Console.Error).WriteLine(Usage);
+    return code;
 }
 
-Task<JsonElement> Register(int i) => Send(new HttpRequestMessage(HttpMethod.Post, "/v1/auth/register")
+/// <summary>The <c>--name value</c> options after a command's positional arguments.</summary>
+internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnlyList<Tier> Tiers, string? JsonFile)
 {
-    Content = JsonContent.Create(new { first_name = "Load", last_name = "Test", email = $"load-{run}-{i}@example.com", password = Password, shop_id = 1 }),
-});
-
-// Set-up: a pool of sessions (one per worker, or a shared pool of tokens for validation).
-var poolSize = scenario == "validate" ? Math.Max(concurrency, 200) : concurrency;
-var pool = new JsonElement[scenario is "validate" or "refresh" or "login" ? poolSize : 0];
-var setupOk = 0;
-await Parallel.ForAsync(0, pool.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
-{
-    pool[i] = await Register(i);
-    Interlocked.Increment(ref setupOk);
-});
-var accessTokens = pool.Select(p => p.GetProperty("access_token").GetString()!).ToArray();
-var refreshTokens = pool.Select(p => p.GetProperty("refresh_token").GetString()!).ToArray();
-
-Func<int, long, Task> operation = scenario switch
-{
-    "validate" => (worker, n) =>
+    public static Options Parse(IReadOnlyList<string> args)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/v1/oauth/token/validate");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessTokens[(int)((worker * 7919 + n) % accessTokens.Length)]);
-        return Send(request, client: false);
-    },
-    "refresh" => async (worker, _) =>
-    {
-        var response = await Send(new HttpRequestMessage(HttpMethod.Post, "/v1/oauth/token")
+        var (seconds, concurrency, cost, tiers, json) = (15, 16, 11, new List<Tier>(), (string?)null);
+        for (var i = 0; i < args.Count; i++)
         {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = refreshTokens[worker] }),
-        });
-        refreshTokens[worker] = response.GetProperty("refresh_token").GetString()!;
-    },
-    "login" => (worker, _) => Send(new HttpRequestMessage(HttpMethod.Post, "/v1/auth/login")
-    {
-        Content = JsonContent.Create(new { email = $"load-{run}-{worker}@example.com", password = Password, shop_id = 1 }),
-    }),
-    "guest" => (_, _) => Send(new HttpRequestMessage(HttpMethod.Post, "/v1/auth/login/guest")
-    {
-        Content = JsonContent.Create(new { first_name = "Guest", last_name = "Load", email = $"guest-{run}@example.com", shop_id = 1 }),
-    }),
-    "register" => (worker, n) => Register(1_000_000 + worker * 1_000_000 + (int)n),
-    _ => throw new ArgumentException($"unknown scenario {scenario}"),
-};
-
-// Warm-up (JIT, caches, activations), then the measured run.
-await RunAsync(TimeSpan.FromSeconds(Math.Min(5, seconds / 4.0)), record: false);
-var (latencies, errors, elapsed) = await RunAsync(TimeSpan.FromSeconds(seconds), record: true);
-
-latencies.Sort();
-double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))];
-Console.WriteLine($"{scenario}: {latencies.Count / elapsed.TotalSeconds:F0} req/s over {elapsed.TotalSeconds:F0} s, concurrency {concurrency}, " +
-                  $"p50 {Percentile(0.50):F2} ms, p99 {Percentile(0.99):F2} ms, max {latencies.LastOrDefault():F1} ms, errors {errors}");
-return errors == 0 ? 0 : 1;
-
-async Task<(List<double> Latencies, long Errors, TimeSpan Elapsed)> RunAsync(TimeSpan duration, bool record)
-{
-    var all = new List<double>[concurrency];
-    long errorCount = 0;
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
-    {
-        var mine = all[worker] = new List<double>(100_000);
-        for (long n = 0; clock.Elapsed < duration; n++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            try
+            var value = i + 1 < args.Count ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i++])
             {
-                await operation(worker, n);
-                if (record)
-                {
-                    mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                }
-            }
-            catch (HttpRequestException exception)
-            {
-                if (Interlocked.Increment(ref errorCount) <= 3)
-                {
-                    Console.Error.WriteLine($"error: {exception.Message}");
-                }
+                case "--seconds": seconds = Positive(value, "--seconds"); break;
+                case "--concurrency": concurrency = Positive(value, "--concurrency"); break;
+                case "--cost": cost = Positive(value, "--cost"); break;
+                case "--tier": tiers.Add(Tier.Parse(value)); break;
+                case "--json": json = value; break;
+                default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
             }
         }
-    })));
-    return ([.. all.SelectMany(l => l)], errorCount, clock.Elapsed);
+
+        return new Options(seconds, concurrency, cost, tiers, json);
+    }
+
+    private static int Positive(string text, string name) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new ArgumentException($"{name} must be a positive integer.");
 }

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AuthCluster.LoadGen;
+
+/// <summary>
+/// What one core can do at most, measured in the same run as the scenarios: one bcrypt hash at the configured cost
+/// (a login or registration needs one, so cores / hash time bounds them) and one ES256 access-token signature and
+/// verification with the library the API uses.
+/// </summary>
+internal static class Limits
+{
+    public static int Run(Options options)
+    {
+        var hashMs = Median(5, () => BCrypt.Net.BCrypt.HashPassword("violet-staple-orbit-42", options.Cost));
+        var hashBound = Environment.ProcessorCount * 1000 / hashMs;
+
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var key = new ECDsaSecurityKey(ecdsa) { KeyId = "bench" };
+        var handler = new JsonWebTokenHandler();
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = "https://auth.example",
+            Audience = "shop-api",
+            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["sid"] = Guid.NewGuid().ToString(), ["shop_id"] = 1 },
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha256),
+            TokenType = "at+jwt",
+        };
+        var token = handler.CreateToken(descriptor);
+        var parameters = new TokenValidationParameters { ValidIssuer = "https://auth.example", ValidAudience = "shop-api", IssuerSigningKey = key, ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256] };
+        var signUs = PerOperationMicros(2_000, () => handler.CreateToken(descriptor));
+        var verifyUs = PerOperationMicros(2_000, () => handler.ValidateTokenAsync(token, parameters).GetAwaiter().GetResult());
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"limits: bcrypt cost {options.Cost} {hashMs:F1} ms per hash (bound {hashBound:F1} hashes/s on {Environment.ProcessorCount} cores); " +
+            $"ES256 sign {signUs:F0} µs, verify {verifyUs:F0} µs (one thread)"));
+        if (options.JsonFile is { } file)
+        {
+            File.AppendAllText(file, JsonSerializer.Serialize(new
+            {
+                limits = true,
+                bcrypt_cost = options.Cost,
+                bcrypt_ms = Math.Round(hashMs, 2),
+                hash_bound_per_s = Math.Round(hashBound, 1),
+                es256_sign_us = Math.Round(signUs, 1),
+                es256_verify_us = Math.Round(verifyUs, 1),
+                cores = Environment.ProcessorCount,
+            }) + Environment.NewLine);
+        }
+
+        return 0;
+    }
+
+    private static double Median(int runs, Action action) =>
+        Enumerable.Range(0, runs).Select(_ => PerOperationMicros(1, action) / 1000).Order().ElementAt(runs / 2);
+
+    private static double PerOperationMicros(int count, Action action)
+    {
+        action();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            action();
+        }
+
+        return clock.Elapsed.TotalMicroseconds / count;
+    }
+}
