@@ -65,6 +65,8 @@ public static class AuthApiExtensions
         services.AddSingleton<SigningKeyCache>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyCache>());
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<RevocationView>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationView>());
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<AuthMetrics>();
         services.AddSingleton<SecurityLog>();

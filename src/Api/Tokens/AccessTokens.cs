@@ -79,11 +79,14 @@ public sealed class AccessTokenIssuer(SigningKeyCache keys, IOptions<AuthOptions
 /// Verifies access tokens: signature with the published key its <c>kid</c> names and that key's pinned algorithm,
 /// <c>typ</c>, issuer, audience, lifetime, no <c>crit</c> extension, and — on validation — that the session is
 /// active and belongs to the token's subject. A verified token is cached until it expires, so the checkout's
-/// repeated validation of one token pays for the signature once; the session check is never cached. Every refusal
-/// is a security event (<see cref="SecurityEvents.Category"/>), named by its reason only.
+/// repeated validation of one token pays for the signature once. The session check asks the session's grain once
+/// per <see cref="RevocationView"/> epoch and then answers from the view, which every revocation reaches before its
+/// caller is answered. Every refusal is a security event (<see cref="SecurityEvents.Category"/>), named by its
+/// reason only.
 /// </summary>
 public sealed partial class AccessTokenValidator(
     SigningKeyCache keys,
+    RevocationView revocations,
     IGrainFactory grains,
     IOptions<AuthOptions> options,
     TimeProvider time,
@@ -105,6 +108,19 @@ public sealed partial class AccessTokenValidator(
             return null;
         }
 
+        if (revocations.IsRevoked(claims.SessionId))
+        {
+            LogInvalidSession(_security, claims.SessionId, claims.Subject, claims.ClientId);
+            return null;
+        }
+
+        var epoch = revocations.SureEpoch;
+        var confirmedKey = new ConfirmedSession(claims.SessionId, claims.Subject, claims.CustomerType);
+        if (epoch is not null && cache.TryGetValue(confirmedKey, out long confirmedIn) && confirmedIn == epoch)
+        {
+            return claims;
+        }
+
         // A session answers only for its own subject: a token whose sub was changed under a stolen key and a real
         // sid must not act on (log out, list the sessions of) another customer.
         if (!await grains.GetGrain<ISessionGrain>(claims.SessionId).IsActiveFor(claims.Subject, claims.CustomerType))
@@ -113,8 +129,21 @@ public sealed partial class AccessTokenValidator(
             return null;
         }
 
+        // Active when the grain answered, and every revocation since reaches the view while the epoch lasts.
+        if (epoch is { } sure)
+        {
+            cache.Set(confirmedKey, sure, new MemoryCacheEntryOptions
+            {
+                AbsoluteExpiration = DateTimeOffset.FromUnixTimeSeconds(claims.Expires) + options.Value.Tokens.ClockSkew,
+                Size = 1,
+            });
+        }
+
         return claims;
     }
+
+    /// <summary>The cache key of "this session was active, and its subject's, in a view epoch".</summary>
+    private sealed record ConfirmedSession(Guid SessionId, Guid Subject, CustomerType CustomerType);
 
     /// <summary>Signature and claims only, without the session check.</summary>
     public async Task<AccessToken?> VerifyAsync(string token)

@@ -100,8 +100,11 @@ public sealed partial class SessionGrain(
             ? new RefreshTokenInfo(this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, Session.ExpiresAt)
             : null);
 
+    // Repeated, it publishes again: the first call may have failed after its write but before every node had it.
     public Task Revoke(RevocationReason reason) =>
-        state.RecordExists && Session.RevokedAt is null ? RevokeCoreAsync(reason, time.GetUtcNow()) : Task.CompletedTask;
+        !state.RecordExists ? Task.CompletedTask
+        : Session.RevokedAt is null ? RevokeCoreAsync(reason, time.GetUtcNow())
+        : PublishRevocationAsync();
 
     private async Task RevokeCoreAsync(RevocationReason reason, DateTimeOffset now)
     {
@@ -110,6 +113,20 @@ public sealed partial class SessionGrain(
         Session.UpdatedAt = now;
         await state.WriteOrDeactivateAsync(this);
         LogRevoked(_security, this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, reason);
+        await PublishRevocationAsync();
+    }
+
+    /// <summary>
+    /// API nodes answer validations from memory, so the revocation reaches all of them before the caller hears it
+    /// is done. Access tokens issued before it expire within their lifetime (plus skew); after that nobody needs it.
+    /// </summary>
+    private Task PublishRevocationAsync()
+    {
+        var tokens = options.Value.Tokens;
+        var until = Session.RevokedAt!.Value + tokens.AccessTokenLifetime + tokens.ClockSkew;
+        return until > time.GetUtcNow()
+            ? RevocationFeed.ShardOf(GrainFactory, this.GetPrimaryKey()).Publish(this.GetPrimaryKey(), until)
+            : Task.CompletedTask;
     }
 
     private bool IsActiveAt(DateTimeOffset now) =>

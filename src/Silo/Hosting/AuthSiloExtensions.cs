@@ -107,6 +107,8 @@ public static class AuthSiloExtensions
             : SqlExpiredStateStore.Create(storage, sp.GetRequiredService<IOptions<ClusterOptions>>(),
                 ExpiryFields.From(sp.GetRequiredService<IOptions<SystemTextJsonGrainStorageSerializerOptions>>().Value.JsonSerializerOptions)));
         silo.AddStartupTask((services, _) => services.GetRequiredService<IGrainFactory>().GetGrain<IJanitorGrain>(0).Start());
+        silo.AddStartupTask((services, _) => Task.WhenAll(Enumerable.Range(0, RevocationFeed.Shards)
+            .Select(shard => services.GetRequiredService<IGrainFactory>().GetGrain<IRevocationFeedGrain>(shard).Warm())));
         return silo;
     }
 
