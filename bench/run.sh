@@ -51,6 +51,8 @@ common_env() {
   export Auth__Clients__0__ClientId=$client Auth__Clients__0__Secret=$secret Auth__Clients__0__ShopIds__0=1
   export Auth__Passwords__BcryptCost=$cost
   export Email__Provider=Pickup Email__PickupDirectory="$work/mail" Email__From=bench@example.com
+  # Loopback only: cluster traffic without TLS (production clusters use Cluster:Tls:Directory; not measured here).
+  export Cluster__Tls__Disabled=true
 }
 
 start_api() { # name port [extra env assignments...]
