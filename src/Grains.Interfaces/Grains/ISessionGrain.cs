@@ -42,4 +42,12 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     [RetrySafe, Alias("Revoke")]
     Task Revoke(RevocationReason reason);
+
+    /// <summary>The session with its client and state, also once revoked or expired; null when it never started or was erased.</summary>
+    [ReadOnly, Alias("Describe")]
+    Task<SessionRecord?> Describe();
+
+    /// <summary>Revokes the session (if still active) and deletes its row: no token of it works, nothing of it is kept.</summary>
+    [Alias("Erase")]
+    Task Erase();
 }

@@ -115,6 +115,42 @@ public sealed partial class EmailIndexGrain(
         }
     }
 
+    public Task<EmailIndexRecord> Describe()
+    {
+        var index = state.State;
+        var retryAfter = LoginThrottle.RetryAfter(index.FailedLogins, index.LastFailureAt, time.GetUtcNow(), options.Value.Throttling);
+        return Task.FromResult(new EmailIndexRecord(
+            index.CustomerId, index.FailedLogins, index.LastFailureAt,
+            retryAfter > TimeSpan.Zero ? index.LastFailureAt + LoginThrottle.DelayAfter(index.FailedLogins, options.Value.Throttling) : null,
+            index.ResetRequests, index.ResetWindowStart));
+    }
+
+    public async Task<bool> EraseCustomer(Guid customerId, string actor)
+    {
+        // The account goes first: should releasing the address fail, the erase is simply run again, whereas a
+        // released address in front of a surviving account could be registered by someone else meanwhile.
+        var existed = await GrainFactory.GetGrain<ICustomerGrain>(customerId).Erase(actor);
+        if (state.State.CustomerId is { } reserved && reserved != customerId)
+        {
+            return existed;
+        }
+
+        if (state.RecordExists)
+        {
+            try
+            {
+                await state.ClearStateAsync();
+            }
+            catch
+            {
+                DeactivateOnIdle();
+                throw;
+            }
+        }
+
+        return existed;
+    }
+
     public async Task ClearLoginThrottle()
     {
         if (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null)
