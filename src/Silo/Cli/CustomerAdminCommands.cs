@@ -83,7 +83,7 @@ internal static class CustomerAdminCommands
         var (id, indexKey, problem) = ParseSelection(cli);
         if (problem is not null)
         {
-            await cli.Console.Error.WriteLineAsync(problem);
+            await cli.Console.Error.WriteLineAsync($"{problem} See --help.");
             return ExitCodes.Usage;
         }
 
