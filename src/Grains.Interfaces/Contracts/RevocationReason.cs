@@ -17,4 +17,7 @@ public enum RevocationReason
 
     /// <summary>The customer was disabled by an operator (<c>customers disable</c>).</summary>
     CustomerDisabled = 7,
+
+    /// <summary>The customer was erased by an operator (<c>customers erase</c>).</summary>
+    CustomerErased = 8,
 }

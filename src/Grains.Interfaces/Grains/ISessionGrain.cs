@@ -47,7 +47,10 @@ public interface ISessionGrain : IGrainWithGuidKey
     [ReadOnly, Alias("Describe")]
     Task<SessionRecord?> Describe();
 
-    /// <summary>Revokes the session (if still active) and deletes its row: no token of it works, nothing of it is kept.</summary>
+    /// <summary>
+    /// Revokes the session (if still active) for an erased customer and clears its state: no token of it works, and
+    /// nothing of it is kept but an empty row under the session id.
+    /// </summary>
     [Alias("Erase")]
     Task Erase();
 }

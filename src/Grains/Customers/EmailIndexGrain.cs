@@ -137,15 +137,13 @@ public sealed partial class EmailIndexGrain(
 
         if (state.RecordExists)
         {
-            try
-            {
-                await state.ClearStateAsync();
-            }
-            catch
-            {
-                DeactivateOnIdle();
-                throw;
-            }
+            // An empty entry rather than a cleared one: the expiry sweep deletes empty entries with their row, whose
+            // key is the address, while a cleared row would keep that key as a tombstone for ever.
+            // Deactivating afterwards means the next call reads storage afresh, so this activation's ETag does not
+            // outlive the row once the sweep has deleted it.
+            state.State = new EmailIndexState();
+            await state.WriteOrDeactivateAsync(this);
+            DeactivateOnIdle();
         }
 
         return existed;

@@ -127,7 +127,7 @@ public sealed partial class SessionGrain(
 
         // Revoked first, so that the revocation is recorded like any other; the row with the customer's IP and
         // user agent goes next. A session without a row is inactive, so every token of it stays refused.
-        await Revoke(RevocationReason.Deleted);
+        await Revoke(RevocationReason.CustomerErased);
         try
         {
             await state.ClearStateAsync();

@@ -4,6 +4,7 @@ using AuthCluster.Grains.Interfaces;
 using AuthCluster.Silo.Cli;
 using AuthCluster.Tests.Import;
 using AuthCluster.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -219,6 +220,8 @@ public sealed class CustomerAdminCommandTests(CustomerAdminNode node) : IClassFi
         (await http.LoginAsync(email, "not-the-password-1")).Dispose();
 
         var erase = await node.RunAsync("customers", "erase", "--shop", "1", "--email", email, "--yes", "--json");
+        await Factory.Grains.GetGrain<IJanitorGrain>(0).Sweep();
+        var rowsWithAddress = await RowsMentioningAsync(email);
         var show = await node.RunAsync("customers", "show", "--id", customerId.ToString());
         var find = await node.RunAsync("customers", "find", "--shop", "1", "--email", email);
         using var validate = await Factory.BearerClient(tokens.AccessToken).GetAsync("/v1/oauth/token/validate");
@@ -234,6 +237,7 @@ public sealed class CustomerAdminCommandTests(CustomerAdminNode node) : IClassFi
         Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
         Assert.Equal(ExitCodes.Ok, export.ExitCode);
         Assert.DoesNotContain(export.DataLines, line => line.GetProperty("email").GetString() == email);
+        Assert.Equal(0, rowsWithAddress);
         Assert.Equal(HttpStatusCode.Created, register.StatusCode);
         var newCustomer = await node.RunAsync("customers", "show", "--shop", "1", "--email", email, "--json");
         Assert.NotEqual(customerId.ToString(), newCustomer.OutJson.GetProperty("customer_id").GetString());
@@ -272,6 +276,17 @@ public sealed class CustomerAdminCommandTests(CustomerAdminNode node) : IClassFi
         var email = TestApi.UniqueEmail("admin");
         var tokens = await Factory.ClientFor().RegisteredAsync(email);
         return (email, tokens, Guid.Parse(new JsonWebToken(tokens.AccessToken).Subject));
+    }
+
+    /// <summary>Rows of the node's database whose key or state holds the address, after the hourly sweep has run.</summary>
+    private async Task<long> RowsMentioningAsync(string email)
+    {
+        await using var connection = new SqliteConnection(Factory.Settings["Storage:ConnectionString"]);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM orleans_grain_state WHERE instr(grain_id_ext, $email) > 0 OR instr(CAST(payload AS TEXT), $email) > 0";
+        command.Parameters.AddWithValue("$email", email);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static string SessionOf(string accessToken) => new JsonWebToken(accessToken).GetPayloadValue<string>("sid");
