@@ -12,6 +12,9 @@ namespace AuthCluster.Tests.Admin;
 /// PostgreSQL cluster of two silo processes through the membership table, while an API node in Client mode serves
 /// the shop. What the commands change must hold at once for the API node.
 /// </summary>
+// With the cluster fault tests, not beside the rest of the suite: five processes on a shared two-core machine would
+// otherwise starve each other past the admin client's connect timeout.
+[Collection(MeasuredAlone.Name)]
 [ProcessLevel]
 public sealed class CustomerAdminClusterTests
 {
