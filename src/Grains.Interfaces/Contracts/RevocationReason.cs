@@ -11,4 +11,13 @@ public enum RevocationReason
 
     /// <summary>Revoked by the API client through <c>POST /v1/oauth/revoke</c> (RFC 7009).</summary>
     RevokedByClient = 5,
+
+    /// <summary>Revoked by an operator (<c>customers revoke-sessions</c>).</summary>
+    RevokedByOperator = 6,
+
+    /// <summary>The customer was disabled by an operator (<c>customers disable</c>).</summary>
+    CustomerDisabled = 7,
+
+    /// <summary>The customer was erased by an operator (<c>customers erase</c>).</summary>
+    CustomerErased = 8,
 }

@@ -35,4 +35,29 @@ public interface ICustomerGrain : ISessionOwnerGrain
     /// </summary>
     [ReadOnly, Alias("CheckNewPassword")]
     Task<string?> CheckNewPassword(string password);
+
+    // Operator commands (the admin CLI). Each writes a security event naming the customer, its shop and the actor.
+
+    /// <summary>All data held about the customer, with each listed session's state; null when there is no such customer.</summary>
+    [ReadOnly, Alias("Describe")]
+    Task<CustomerRecord?> Describe(string actor);
+
+    /// <summary>Revokes every session at once, as a global logout does; the number revoked, or null when there is no such customer.</summary>
+    [Alias("RevokeAllSessions")]
+    Task<int?> RevokeAllSessions(string actor);
+
+    /// <summary>
+    /// Disables (or, with false, enables) login: a disabled customer's login fails exactly as a wrong password does,
+    /// every session and any outstanding reset hash are revoked, and no new reset starts. Enabling restores login
+    /// only. False when there is no such customer.
+    /// </summary>
+    [Alias("SetDisabled")]
+    Task<bool> SetDisabled(bool disabled, string actor);
+
+    /// <summary>
+    /// Removes the customer: profile, password hash, sessions (their rows too) and any outstanding reset with its
+    /// queued email. False when there was no such customer. Called by the email index, which then releases the address.
+    /// </summary>
+    [Alias("Erase")]
+    Task<bool> Erase(string actor);
 }

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace AuthCluster.Grains.Interfaces;
 
 /// <summary>
@@ -26,4 +28,16 @@ public interface IEmailIndexGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ClearLoginThrottle")]
     Task ClearLoginThrottle();
+
+    /// <summary>The account this address names and its failed-login and reset-request counts.</summary>
+    [ReadOnly, Alias("Describe")]
+    Task<EmailIndexRecord> Describe();
+
+    /// <summary>
+    /// Erases the customer (<see cref="ICustomerGrain.Erase"/>), then forgets this address's reservation and counts so
+    /// that it can be registered again; an address already reserved by another customer keeps that reservation.
+    /// Safe to repeat. False when the customer did not exist (any index entry of theirs is released all the same).
+    /// </summary>
+    [Alias("EraseCustomer")]
+    Task<bool> EraseCustomer(Guid customerId, string actor);
 }

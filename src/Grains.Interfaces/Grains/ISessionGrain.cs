@@ -42,4 +42,15 @@ public interface ISessionGrain : IGrainWithGuidKey
 
     [RetrySafe, Alias("Revoke")]
     Task Revoke(RevocationReason reason);
+
+    /// <summary>The session with its client and state, also once revoked or expired; null when it never started or was erased.</summary>
+    [ReadOnly, Alias("Describe")]
+    Task<SessionRecord?> Describe();
+
+    /// <summary>
+    /// Revokes the session (if still active) for an erased customer and clears its state: no token of it works, and
+    /// nothing of it is kept but an empty row under the session id.
+    /// </summary>
+    [Alias("Erase")]
+    Task Erase();
 }

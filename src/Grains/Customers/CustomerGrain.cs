@@ -2,6 +2,7 @@ using System.Text;
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
+using AuthCluster.Grains.Passwords;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,9 @@ public sealed class CustomerState : SessionOwnerState
     /// clears it. Its expiry is the reset grain's to keep.
     /// </summary>
     public string? ResetKey { get; set; }
+
+    /// <summary>When an operator disabled the account; null while it may log in.</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
 }
 
 public sealed partial class CustomerGrain(
@@ -35,8 +39,11 @@ public sealed partial class CustomerGrain(
     KeyEncryption encryption,
     IOptions<AuthOptions> options,
     TimeProvider time,
-    ILogger<CustomerGrain> logger) : SessionOwnerGrain<CustomerState>(state, options), ICustomerGrain
+    ILogger<CustomerGrain> logger,
+    ILoggerFactory loggers) : SessionOwnerGrain<CustomerState>(state, options), ICustomerGrain
 {
+    private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
+
     protected override CustomerType CustomerType => CustomerType.Registered;
 
     public async Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client)
@@ -54,7 +61,9 @@ public sealed partial class CustomerGrain(
     public async Task<SessionGrant?> Login(string password, ClientContext client)
     {
         var candidates = PasswordText.LoginCandidates(password);
-        if (!State.RecordExists)
+
+        // A disabled account costs and answers exactly what a wrong password does: the caller cannot tell them apart.
+        if (!State.RecordExists || State.State.DisabledAt is not null)
         {
             await hasher.VerifyDummyAsync(candidates);
             return null;
@@ -87,7 +96,7 @@ public sealed partial class CustomerGrain(
         // Called one-way: nobody awaits the outcome, so failures are logged here rather than thrown.
         try
         {
-            if (!State.RecordExists)
+            if (!State.RecordExists || State.State.DisabledAt is not null)
             {
                 return;
             }
@@ -157,6 +166,109 @@ public sealed partial class CustomerGrain(
         {
             LogRetireFailed(logger, exception.GetType().Name, this.GetPrimaryKey());
         }
+    }
+
+    public async Task<CustomerRecord?> Describe(string actor)
+    {
+        if (!State.RecordExists)
+        {
+            return null;
+        }
+
+        var customer = State.State;
+        var sessions = await Task.WhenAll(customer.Sessions.Select(id => Session(id).Describe()));
+        LogCustomerRead(_security, this.GetPrimaryKey(), customer.ShopId, actor);
+        return new CustomerRecord(
+            this.GetPrimaryKey(),
+            customer.ShopId,
+            new Profile(customer.FirstName, customer.LastName, customer.Email, customer.Gender),
+            customer.CreatedAt,
+            customer.ExternalId,
+            customer.PasswordHash switch
+            {
+                "" => PasswordKind.None,
+                var hash when hash.StartsWith(ImportedPasswordHash.StoredPrefix, StringComparison.Ordinal) => PasswordKind.Imported,
+                _ => PasswordKind.Set,
+            },
+            customer.DisabledAt,
+            customer.ResetKey is not null,
+            [.. sessions.OfType<SessionRecord>()]);
+    }
+
+    public async Task<int?> RevokeAllSessions(string actor)
+    {
+        if (!State.RecordExists)
+        {
+            return null;
+        }
+
+        var count = State.State.Sessions.Count;
+        await RevokeAsync([.. State.State.Sessions], RevocationReason.RevokedByOperator);
+        LogSessionsRevokedByOperator(_security, this.GetPrimaryKey(), State.State.ShopId, actor, count);
+        return count;
+    }
+
+    public async Task<bool> SetDisabled(bool disabled, string actor)
+    {
+        if (!State.RecordExists)
+        {
+            return false;
+        }
+
+        if (!disabled)
+        {
+            // Sessions revoked by the disable stay revoked: the customer logs in again.
+            State.State.DisabledAt = null;
+            await State.WriteOrDeactivateAsync(this);
+            LogEnabled(_security, this.GetPrimaryKey(), State.State.ShopId, actor);
+            return true;
+        }
+
+        // Also when already disabled, so that a repeat mops up anything a failed first attempt left.
+        State.State.DisabledAt ??= time.GetUtcNow();
+        var superseded = State.State.ResetKey;
+        State.State.ResetKey = null;
+        await RevokeAllSessionsAsync(RevocationReason.CustomerDisabled);
+        await State.WriteOrDeactivateAsync(this);
+        LogDisabled(_security, this.GetPrimaryKey(), State.State.ShopId, actor);
+        if (superseded is not null)
+        {
+            await RetireQuietlyAsync(superseded);
+        }
+
+        return true;
+    }
+
+    public async Task<bool> Erase(string actor)
+    {
+        if (!State.RecordExists)
+        {
+            return false;
+        }
+
+        var shopId = State.State.ShopId;
+        var reset = State.State.ResetKey;
+
+        // Sessions first: were the customer's row gone while one failed, nothing would lead to it any more.
+        await Task.WhenAll(State.State.Sessions.Select(id => Session(id).Erase()));
+        if (reset is not null)
+        {
+            // Drops the queued email with the address in it; it is refused from now on regardless.
+            await Reset(reset).Retire();
+        }
+
+        try
+        {
+            await State.ClearStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+
+        LogErased(_security, this.GetPrimaryKey(), shopId, actor);
+        return true;
     }
 
     private IPasswordResetGrain Reset(string key) => GrainFactory.GetGrain<IPasswordResetGrain>(key);

@@ -115,6 +115,40 @@ public sealed partial class EmailIndexGrain(
         }
     }
 
+    public Task<EmailIndexRecord> Describe()
+    {
+        var index = state.State;
+        var retryAfter = LoginThrottle.RetryAfter(index.FailedLogins, index.LastFailureAt, time.GetUtcNow(), options.Value.Throttling);
+        return Task.FromResult(new EmailIndexRecord(
+            index.CustomerId, index.FailedLogins, index.LastFailureAt,
+            retryAfter > TimeSpan.Zero ? index.LastFailureAt + LoginThrottle.DelayAfter(index.FailedLogins, options.Value.Throttling) : null,
+            index.ResetRequests, index.ResetWindowStart));
+    }
+
+    public async Task<bool> EraseCustomer(Guid customerId, string actor)
+    {
+        // The account goes first: should releasing the address fail, the erase is simply run again, whereas a
+        // released address in front of a surviving account could be registered by someone else meanwhile.
+        var existed = await GrainFactory.GetGrain<ICustomerGrain>(customerId).Erase(actor);
+        if (state.State.CustomerId is { } reserved && reserved != customerId)
+        {
+            return existed;
+        }
+
+        if (state.RecordExists)
+        {
+            // An empty entry rather than a cleared one: the expiry sweep deletes empty entries with their row, whose
+            // key is the address, while a cleared row would keep that key as a tombstone for ever.
+            // Deactivating afterwards means the next call reads storage afresh, so this activation's ETag does not
+            // outlive the row once the sweep has deleted it.
+            state.State = new EmailIndexState();
+            await state.WriteOrDeactivateAsync(this);
+            DeactivateOnIdle();
+        }
+
+        return existed;
+    }
+
     public async Task ClearLoginThrottle()
     {
         if (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null)

@@ -109,5 +109,5 @@ public abstract class SessionOwnerGrain<TState>(
         state.State.Sessions.RemoveAll(sessionIds.Contains);
     }
 
-    private ISessionGrain Session(Guid id) => GrainFactory.GetGrain<ISessionGrain>(id);
+    protected ISessionGrain Session(Guid id) => GrainFactory.GetGrain<ISessionGrain>(id);
 }

@@ -106,6 +106,42 @@ public sealed partial class SessionGrain(
         : Session.RevokedAt is null ? RevokeCoreAsync(reason, time.GetUtcNow())
         : PublishRevocationAsync();
 
+    public Task<SessionRecord?> Describe()
+    {
+        if (!state.RecordExists)
+        {
+            return Task.FromResult<SessionRecord?>(null);
+        }
+
+        var status = Session.RevokedAt is not null ? SessionStatus.Revoked
+            : IsActiveAt(time.GetUtcNow()) ? SessionStatus.Active
+            : SessionStatus.Expired;
+        return Task.FromResult<SessionRecord?>(new SessionRecord(
+            this.GetPrimaryKey(), Session.ClientId, Session.Ip, Session.UserAgent, Session.CreatedAt, Session.UpdatedAt,
+            Session.ExpiresAt, status, Session.RevokedAt, Session.RevocationReason));
+    }
+
+    public async Task Erase()
+    {
+        if (!state.RecordExists)
+        {
+            return;
+        }
+
+        // Revoked first, so that the revocation is recorded like any other; the row with the customer's IP and
+        // user agent goes next. A session without a row is inactive, so every token of it stays refused.
+        await Revoke(RevocationReason.CustomerErased);
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
     private async Task RevokeCoreAsync(RevocationReason reason, DateTimeOffset now)
     {
         Session.RevokedAt = now;

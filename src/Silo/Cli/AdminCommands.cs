@@ -48,6 +48,7 @@ internal static class AdminCommands
                     [new CliArgument("FILE", "Where to write; - or none writes standard output.", Required: false)],
                     [new CliOption("shop", "Only customers of this shop.", "SHOP_ID"), Json],
                     ExportCustomersAsync),
+                .. CustomerAdminCommands.Commands,
             ]),
         ]);
 

@@ -16,6 +16,9 @@ internal static class ExitCodes
     /// <summary>The command finished, but some input was refused (an import with rejected lines).</summary>
     public const int PartlyRejected = 3;
 
+    /// <summary>The customer (or other thing) the command names does not exist.</summary>
+    public const int NotFound = 4;
+
     /// <summary>Stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 }

@@ -35,6 +35,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSilo((_, silo) =>
         {
+            // Plain JSON, as the service stores its grain state (a grain that reactivates reads it back).
+            silo.UseSystemTextJsonGrainStorageSerializer();
             silo.AddMemoryGrainStorage(StorageNames.Auth);
             silo.Services.AddSingleton<IConfiguration>(configuration);
             silo.Services.AddSingleton<TimeProvider>(Time);

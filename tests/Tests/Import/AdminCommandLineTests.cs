@@ -32,7 +32,7 @@ public sealed class AdminCommandLineTests
 
     [Theory]
     [InlineData("Unknown command 'bogus'", "bogus")]
-    [InlineData("Unknown command 'erase'", "customers", "erase")]
+    [InlineData("Unknown command 'purge'", "customers", "purge")]
     [InlineData("Unknown option '--frobnicate'", "customers", "import", "file.jsonl", "--frobnicate")]
     [InlineData("Missing FILE", "customers", "import")]
     [InlineData("Unexpected argument 'b.jsonl'", "customers", "import", "a.jsonl", "b.jsonl")]

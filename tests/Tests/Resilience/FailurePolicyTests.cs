@@ -186,6 +186,11 @@ public sealed class RetrySafeMethodTests
         ["ISessionGrain.Revoke"] = RetrySafety.Repeatable,
         ["ISigningKeyGrain.GetKeyRing"] = RetrySafety.Repeatable,
         ["IHealthGrain.CheckStorage"] = RetrySafety.Repeatable,
+
+        // Reads for the admin commands ([ReadOnly]).
+        ["ICustomerGrain.Describe"] = RetrySafety.Repeatable,
+        ["IEmailIndexGrain.Describe"] = RetrySafety.Repeatable,
+        ["ISessionGrain.Describe"] = RetrySafety.Repeatable,
     };
 
     [Fact]
