@@ -145,8 +145,9 @@ public sealed partial class SigningKeyCache : BackgroundService, IKeyRingObserve
                 return current;
             }
 
+            // A known key keeps its decrypted key object but takes the new record: a rotation changes its period.
             var known = current.Keys.ToDictionary(k => k.KeyId);
-            var keys = ring.Keys.Select(r => known.TryGetValue(r.KeyId, out var k) ? k : SigningKey.Load(r, _encryption)).ToList();
+            var keys = ring.Keys.Select(r => known.TryGetValue(r.KeyId, out var k) ? k with { Record = r } : SigningKey.Load(r, _encryption)).ToList();
             var next = new KeyRingSnapshot(keys, ring.Version);
             if (Interlocked.CompareExchange(ref _snapshot, next, current) == current)
             {
@@ -185,11 +186,8 @@ public sealed partial class SigningKeyCache : BackgroundService, IKeyRingObserve
 
     public override void Dispose()
     {
-        if (_reference is not null)
-        {
-            _grains.DeleteObjectReference<IKeyRingObserver>(_reference);
-        }
-
+        // The reference is not deleted: the runtime that held it stops with the host, and the grain forgets a node
+        // that does not answer.
         _refreshLock.Dispose();
         base.Dispose();
     }
