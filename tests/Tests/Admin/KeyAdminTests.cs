@@ -102,6 +102,33 @@ public sealed class KeyAdminTests
     }
 
     [Fact]
+    public async Task KeysRevoke_TwoApiNodes_BothRefuseTheKeysTokensAtOnce()
+    {
+        // Arrange: a second API node in Client mode, joined to the first node's silo through its gateway.
+        await using var first = new AuthApiFactory();
+        _ = first.Server;
+        await using var second = new AuthApiFactory(new Dictionary<string, string?>
+        {
+            ["Cluster:Mode"] = "Client",
+            ["Cluster:GatewayPort"] = first.Settings["Cluster:GatewayPort"],
+            ["Cluster:ClusterId"] = first.Settings["Cluster:ClusterId"],
+        });
+        var token = await second.ClientFor().RegisteredAsync();
+        Assert.Equal(HttpStatusCode.OK, await KeyAdmin.ValidateAsync(first, token.AccessToken));
+        Assert.Equal(HttpStatusCode.OK, await KeyAdmin.ValidateAsync(second, token.AccessToken));
+
+        // Act
+        var run = await KeyAdmin.RunAsync(first, "keys", "revoke", KidOf(token.AccessToken), "--json");
+
+        // Assert
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal(2, run.OutJson.GetProperty("nodes_notified").GetInt32());
+        Assert.Equal(HttpStatusCode.Unauthorized, await KeyAdmin.ValidateAsync(first, token.AccessToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await KeyAdmin.ValidateAsync(second, token.AccessToken));
+        Assert.DoesNotContain(KidOf(token.AccessToken), await KeyAdmin.JwksKidsAsync(second));
+    }
+
+    [Fact]
     public async Task KeysRevoke_PublishedSuccessor_LeavesJwksWhileTheCurrentKeyKeepsSigning()
     {
         // Arrange: a successor is published at once when the publish lead covers the whole rotation interval.
