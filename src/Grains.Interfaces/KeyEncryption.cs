@@ -138,7 +138,8 @@ public sealed class KeyEncryption
             }
         }
 
-        throw new CryptographicException("No configured key-encryption key decrypts this key.");
+        // The type a single KEK's failure has always had: callers and tests tell tampering or a wrong KEK by it.
+        throw new AuthenticationTagMismatchException("No configured key-encryption key decrypts this key.");
     }
 
     private static byte[] ParseKek(string value, string setting)

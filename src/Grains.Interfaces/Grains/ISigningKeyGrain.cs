@@ -19,7 +19,7 @@ public interface ISigningKeyGrain : IGrainWithStringKey
     Task<SigningKeyRingVersion> Subscribe(IKeyRingObserver observer);
 
     /// <summary>Every key of the ring and the revoked ones that would still be in it, for <c>keys list</c>.</summary>
-    [RetrySafe, Alias("ListKeys")]
+    [Alias("ListKeys")]
     Task<IReadOnlyList<SigningKeyInfo>> ListKeys();
 
     /// <summary>A new key signs from now; the previous one stays published until its tokens have expired.</summary>
@@ -30,14 +30,14 @@ public interface ISigningKeyGrain : IGrainWithStringKey
     /// Removes a key from the ring and destroys its private key; every subscribed API node drops it before this returns.
     /// Revoking the current key first makes another one current (the published successor, or a new key).
     /// </summary>
-    [RetrySafe, Alias("Revoke")]
+    [Alias("Revoke")]
     Task<SigningKeyRevocation> Revoke(string keyId, string actor);
 
     /// <summary>
     /// Re-encrypts every key under the silo's current KEK. <paramref name="expectedKekId"/>, when given, must be that
     /// KEK's id, so that a half-rolled-out configuration cannot re-encrypt the ring under the wrong one.
     /// </summary>
-    [RetrySafe, Alias("ReencryptRing")]
+    [Alias("ReencryptRing")]
     Task<KekRotation> ReencryptRing(string? expectedKekId, string actor);
 }
 

@@ -12,12 +12,9 @@ public sealed partial class SigningKeyGrain
     [LoggerMessage(EventId = 2302, EventName = "SigningKeyRetired", Level = LogLevel.Information,
         Message = "Signing key {KeyId} ({Algorithm}) retired from the ring")]
     private static partial void LogKeyRetired(ILogger logger, string keyId, string algorithm);
-}
 
-// Security events of the admin commands (keys rotate|revoke, kek rotate): who ran them (the operator's user@host),
-// the public kid and KEK ids, never key material. The time is the log record's.
-public sealed partial class SigningKeyGrain
-{
+    // The admin commands (keys rotate|revoke, kek rotate): who ran them (the operator's user@host), the public kid and
+    // KEK ids, never key material. The time is the log record's.
     [LoggerMessage(EventId = 2450, EventName = "SigningKeyRotatedByAdmin", Level = LogLevel.Warning,
         Message = "Admin {Actor} rotated the signing key: {KeyId} signs from now on, {PreviousKeyId} no longer signs")]
     private static partial void LogKeysRotated(ILogger logger, string actor, string keyId, string previousKeyId);

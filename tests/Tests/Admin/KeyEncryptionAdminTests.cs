@@ -96,8 +96,8 @@ public sealed class KeyEncryptionAdminTests
         Assert.Equal([1, 2, 3], read);
         Assert.Equal(KeyEncryption.ImplicitKekId, under);
         Assert.Equal("next", both.CurrentKekId);
-        Assert.Throws<CryptographicException>(() => legacy.Decrypt(rewritten, "kid"));
-        Assert.Throws<CryptographicException>(() => both.Decrypt(written, "another kid"));
+        Assert.Throws<AuthenticationTagMismatchException>(() => legacy.Decrypt(rewritten, "kid"));
+        Assert.Throws<AuthenticationTagMismatchException>(() => both.Decrypt(written, "another kid"));
     }
 
     [Fact]
