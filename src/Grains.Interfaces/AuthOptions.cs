@@ -40,8 +40,17 @@ public sealed class SigningOptions
     [Required]
     public string Algorithm { get; set; } = "ES256";
 
-    /// <summary>Base64 of 32 random bytes that encrypt the signing keys at rest. Required outside Development.</summary>
+    /// <summary>
+    /// Base64 of 32 random bytes that encrypt the signing keys at rest: the single KEK of a configuration without
+    /// <see cref="Keks"/>, whose id is <see cref="KeyEncryption.ImplicitKekId"/>. A KEK is required outside Development.
+    /// </summary>
     public string? KeyEncryptionKey { get; set; }
+
+    /// <summary>KEKs by id (<c>Auth:Signing:Keks:&lt;id&gt;</c>, base64 of 32 random bytes each), for KEK rotation.</summary>
+    public Dictionary<string, string> Keks { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The id of the KEK that encrypts new keys; may be left out when only one KEK is configured.</summary>
+    public string? CurrentKek { get; set; }
 
     /// <summary>How long one key signs before the next one takes over.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]

@@ -8,6 +8,7 @@ using AuthCluster.Api.Http;
 using AuthCluster.Grains.Interfaces;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace AuthCluster.Api.Clients;
 
@@ -65,6 +66,8 @@ public sealed record ApiClient(string ClientId, IReadOnlySet<long> ShopIds, IRea
 /// The configured clients. Secrets are kept only as SHA-256 digests and compared in constant time; an unknown
 /// client id costs the same comparison as a known one. Failed authentications are counted per remote address
 /// (<c>RateLimiting:FailedClientAuthentication</c>): past the limit they answer <c>429</c> instead of <c>401</c>.
+/// The set follows its configuration source without a restart (a mounted Secret, an appsettings file): a changed set
+/// is validated as at start and takes effect for the next request; an invalid one is refused and the current set kept.
 /// </summary>
 /// <remarks>
 /// A request with valid credentials is never refused by that limit, even from an address over it: shop backends
@@ -72,30 +75,46 @@ public sealed record ApiClient(string ClientId, IReadOnlySet<long> ShopIds, IRea
 /// Guessing a secret is prevented by its strength (at least 32 characters, or a SHA-256 of a random one, outside
 /// Development), not by this limit; the limit keeps floods of bad credentials cheap, loud and bounded.
 /// </remarks>
-public sealed class ApiClientRegistry : IDisposable
+public sealed partial class ApiClientRegistry : IDisposable
 {
     private static readonly byte[] NoSuchClient = SHA256.HashData(RandomNumberGenerator.GetBytes(32));
     private static readonly (string Id, string Secret) Malformed = ("", "");
-    private readonly Dictionary<string, (byte[] Digest, ApiClient Client)> _clients;
+    private readonly IOptionsFactory<ClientsOptions> _factory;
+    private readonly IDisposable _reload;
     private readonly PartitionedRateLimiter<string> _failures;
     private readonly WindowLimit _failureLimit;
     private readonly AuthMetrics _metrics;
     private readonly SecurityLog _security;
+    private readonly ILogger _securityEvents;
+    private readonly Lock _reloadLock = new();
+    private volatile ClientSet _clients;
 
-    public ApiClientRegistry(IOptions<ClientsOptions> options, RateLimitSettings limits, AuthMetrics metrics, SecurityLog security)
+    public ApiClientRegistry(
+        IOptions<ClientsOptions> options,
+        IOptionsFactory<ClientsOptions> factory,
+        IConfiguration configuration,
+        RateLimitSettings limits,
+        AuthMetrics metrics,
+        SecurityLog security,
+        ILoggerFactory loggers)
     {
-        _clients = options.Value.Clients.ToDictionary(
-            c => c.ClientId,
-            c => (Digest(c), new ApiClient(c.ClientId, c.ShopIds.ToHashSet(), [.. c.ResetUrlOrigins.Select(o => o.TrimEnd('/'))])),
-            StringComparer.Ordinal);
+        // The set validated at start (ValidateOnStart); later sets come from the factory, which validates them the same way.
+        _clients = new ClientSet(options.Value);
+        _factory = factory;
         _failureLimit = limits.FailedClientAuthentication;
         _failures = PartitionedRateLimiter.Create<string, string>(
             network => RateLimitPartition.GetFixedWindowLimiter(network, _ => _failureLimit.ToOptions()), StringComparer.Ordinal);
         _metrics = metrics;
         _security = security;
+        _securityEvents = loggers.CreateLogger(SecurityEvents.Category);
+
+        // Not IOptionsMonitor.OnChange: the monitor validates inside the configuration's change callback and, on an
+        // invalid set, throws there (and from then on from every read); here an invalid set is caught, logged and
+        // refused while the current one stays. ClientsOptions is therefore bound without a change-token source.
+        _reload = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
 
-    public IEnumerable<string> ClientIds => _clients.Keys;
+    public IEnumerable<string> ClientIds => _clients.Clients.Keys;
 
     /// <summary>
     /// Authenticates by HTTP Basic (RFC 6749 §2.3.1: id and secret form-url-encoded inside) or, where the
@@ -120,7 +139,53 @@ public sealed class ApiClientRegistry : IDisposable
         throw Refuse(context, credentials?.Id);
     }
 
-    public void Dispose() => _failures.Dispose();
+    public void Dispose()
+    {
+        _reload.Dispose();
+        _failures.Dispose();
+    }
+
+    /// <summary>Builds, validates and swaps in the configured set; refuses an invalid one and keeps the current.</summary>
+    private void Reload()
+    {
+        // Change notifications may overlap (a file written in several steps); one reload at a time keeps them ordered.
+        lock (_reloadLock)
+        {
+            ClientSet next;
+            try
+            {
+                next = new ClientSet(_factory.Create(Options.DefaultName));
+            }
+            catch (OptionsValidationException exception)
+            {
+                // The failures name settings and client ids, never a secret.
+                LogClientsRejected(_securityEvents, _clients.Clients.Count, string.Join(" ", exception.Failures));
+                return;
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or FormatException)
+            {
+                // A value that does not bind (a shop id that is not a number); the binder's message may quote the value.
+                LogClientsRejected(_securityEvents, _clients.Clients.Count, $"the configuration could not be read ({exception.GetType().Name}).");
+                return;
+            }
+
+            var current = _clients;
+            var added = next.Clients.Keys.Except(current.Clients.Keys).Order(StringComparer.Ordinal).ToList();
+            var removed = current.Clients.Keys.Except(next.Clients.Keys).Order(StringComparer.Ordinal).ToList();
+            var changed = next.Clients.Keys.Intersect(current.Clients.Keys)
+                .Where(id => !ClientSet.Same(current.Clients[id], next.Clients[id])).Order(StringComparer.Ordinal).ToList();
+            if (added.Count + removed.Count + changed.Count == 0)
+            {
+                // Configuration reloads for any change of its sources; this one did not touch the clients.
+                return;
+            }
+
+            _clients = next;
+            LogClientsReloaded(_securityEvents, next.Clients.Count, List(added), List(removed), List(changed));
+        }
+
+        static string List(IReadOnlyList<string> ids) => ids.Count == 0 ? "-" : string.Join(", ", ids);
+    }
 
     internal static byte[] Digest(ApiClientOptions client) =>
         client.SecretSha256 is { Length: > 0 } hex
@@ -129,7 +194,7 @@ public sealed class ApiClientRegistry : IDisposable
 
     private ApiClient? Verify(string id, string secret)
     {
-        var known = _clients.TryGetValue(id, out var entry);
+        var known = _clients.Clients.TryGetValue(id, out var entry);
         var matches = CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(secret)), known ? entry.Digest : NoSuchClient);
         return known && matches ? entry.Client : null;
@@ -138,7 +203,7 @@ public sealed class ApiClientRegistry : IDisposable
     private ApiException Refuse(HttpContext context, string? claimedId)
     {
         var network = ClientAuthentication.RemoteNetworkOf(context);
-        var knownId = claimedId is not null && _clients.ContainsKey(claimedId) ? claimedId : null;
+        var knownId = claimedId is not null && _clients.Clients.ContainsKey(claimedId) ? claimedId : null;
         using var lease = _failures.AttemptAcquire(network);
         if (lease.IsAcquired)
         {
@@ -186,6 +251,20 @@ public sealed class ApiClientRegistry : IDisposable
         fields is not null && fields.TryGetValue("client_id", out var id) && fields.TryGetValue("client_secret", out var secret)
             ? (id, secret)
             : null;
+
+    /// <summary>One configured set of clients, swapped as a whole so that a request sees either the old set or the new.</summary>
+    private sealed class ClientSet(ClientsOptions options)
+    {
+        public Dictionary<string, (byte[] Digest, ApiClient Client)> Clients { get; } = options.Clients.ToDictionary(
+            c => c.ClientId,
+            c => (Digest(c), new ApiClient(c.ClientId, c.ShopIds.ToHashSet(), [.. c.ResetUrlOrigins.Select(o => o.TrimEnd('/'))])),
+            StringComparer.Ordinal);
+
+        public static bool Same((byte[] Digest, ApiClient Client) a, (byte[] Digest, ApiClient Client) b) =>
+            a.Digest.AsSpan().SequenceEqual(b.Digest)
+            && a.Client.ShopIds.SetEquals(b.Client.ShopIds)
+            && a.Client.ResetUrlOrigins.SequenceEqual(b.Client.ResetUrlOrigins);
+    }
 }
 
 /// <summary>

@@ -21,6 +21,7 @@ public static class AuthApiExtensions
     public static WebApplicationBuilder AddAuthApi(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        configuration.AddKeyPerFileDirectory();
         var cluster = ClusterSettings.From(configuration);
 
         builder.WebHost.ConfigureKestrel(k =>
@@ -57,7 +58,9 @@ public static class AuthApiExtensions
 
         var services = builder.Services;
         services.AddAuthCore(configuration);
-        services.AddOptions<ClientsOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        // Bound without a change-token source: ApiClientRegistry follows configuration changes itself and validates
+        // each new set before it takes effect.
+        services.AddOptions<ClientsOptions>().Configure<IConfiguration>((o, c) => c.GetSection(AuthOptions.Section).Bind(o)).ValidateOnStart();
         services.AddSingleton<ClientsSetup>();
         services.AddSingleton<IConfigureOptions<ClientsOptions>>(sp => sp.GetRequiredService<ClientsSetup>());
         services.AddSingleton<IValidateOptions<ClientsOptions>>(sp => sp.GetRequiredService<ClientsSetup>());

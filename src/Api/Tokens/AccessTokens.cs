@@ -151,16 +151,24 @@ public sealed partial class AccessTokenValidator(
         var now = time.GetUtcNow();
         var skew = options.Value.Tokens.ClockSkew;
         var cacheKey = CacheKey(token);
-        if (cache.TryGetValue(cacheKey, out AccessToken? cached) && cached is not null)
+        if (cache.TryGetValue(cacheKey, out VerifiedToken? cached) && cached is not null)
         {
             // The cache entry may live up to the skew past expiry; the lifetime check must stay exact.
-            if (DateTimeOffset.FromUnixTimeSeconds(cached.Expires) + skew > now)
+            if (DateTimeOffset.FromUnixTimeSeconds(cached.Claims.Expires) + skew <= now)
             {
-                return cached;
+                LogInvalidToken(_security, nameof(SecurityTokenExpiredException));
+                return null;
             }
 
-            LogInvalidToken(_security, nameof(SecurityTokenExpiredException));
-            return null;
+            // A key revoked since the signature was checked takes its tokens with it (an in-memory lookup).
+            if (!(await keys.GetAsync()).Publishes(cached.KeyId))
+            {
+                cache.Remove(cacheKey);
+                LogInvalidToken(_security, "key revoked");
+                return null;
+            }
+
+            return cached.Claims;
         }
 
         if (token.Length > RequestLimits.MaxBodyBytes)
@@ -206,7 +214,7 @@ public sealed partial class AccessTokenValidator(
             return null;
         }
 
-        cache.Set(cacheKey, claims, new MemoryCacheEntryOptions
+        cache.Set(cacheKey, new VerifiedToken(claims, jwt.Kid), new MemoryCacheEntryOptions
         {
             AbsoluteExpiration = DateTimeOffset.FromUnixTimeSeconds(claims.Expires) + skew,
             Size = 1,
@@ -250,6 +258,9 @@ public sealed partial class AccessTokenValidator(
             jwt.Issuer, jwt.Audiences.FirstOrDefault() ?? "", subject, sessionId, jwt.Id, clientId, shopId,
             type == "guest" ? CustomerType.Guest : CustomerType.Registered, iat, nbf, exp);
     }
+
+    /// <summary>A cache entry: the claims and the key that signed them.</summary>
+    private sealed record VerifiedToken(AccessToken Claims, string KeyId);
 
     // Hash the token so the cache does not hold bearer credentials as keys.
     private static string CacheKey(string token) =>

@@ -34,15 +34,15 @@ public static class AuthCoreServices
     /// </summary>
     private static KeyEncryption LoadKeyEncryption(AuthOptions options, IHostEnvironment environment, StorageSettings storage)
     {
-        if (!string.IsNullOrWhiteSpace(options.Signing.KeyEncryptionKey))
+        if (KeyEncryption.FromOptions(options.Signing) is { } configured)
         {
-            return KeyEncryption.FromBase64(options.Signing.KeyEncryptionKey);
+            return configured;
         }
 
         if (!environment.IsDevelopment())
         {
             throw new OptionsValidationException(nameof(AuthOptions), typeof(AuthOptions),
-                ["Auth:Signing:KeyEncryptionKey (base64 of 32 random bytes) is required outside Development."]);
+                ["Auth:Signing:KeyEncryptionKey or Auth:Signing:Keks:<id> (base64 of 32 random bytes) is required outside Development."]);
         }
 
         var directory = storage.DataDirectory();

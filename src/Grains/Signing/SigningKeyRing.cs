@@ -48,6 +48,46 @@ public static class SigningKeyRing
         return keys;
     }
 
+    /// <summary>
+    /// Makes another key sign from <paramref name="now"/> on (<c>keys rotate</c>, or revoking the current key): the
+    /// current signer stops signing but stays published until its tokens have expired; the published successor, which
+    /// validators already know, takes over at once, or else a new key does.
+    /// </summary>
+    public static List<SigningKeyRecord> Rotate(
+        IReadOnlyList<SigningKeyRecord> ring,
+        DateTimeOffset now,
+        AuthOptions options,
+        Func<string, DateTimeOffset, DateTimeOffset, DateTimeOffset, SigningKeyRecord> createKey)
+    {
+        var signing = options.Signing;
+        var tokenTail = options.Tokens.AccessTokenLifetime + options.Tokens.ClockSkew;
+        var keys = ring.Where(k => k.RetiresAt > now).ToList();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (keys[i].SignsFrom <= now && now < keys[i].SignsUntil)
+            {
+                keys[i] = keys[i] with { SignsUntil = now, RetiresAt = now + tokenTail };
+            }
+        }
+
+        var successor = keys.Where(k => k.SignsFrom > now && k.Algorithm == signing.Algorithm).MinBy(k => k.SignsFrom);
+        if (successor is null)
+        {
+            keys.Add(createKey(signing.Algorithm, now, now, now + signing.RotationInterval));
+        }
+        else
+        {
+            keys[keys.IndexOf(successor)] = successor with
+            {
+                SignsFrom = now,
+                SignsUntil = now + signing.RotationInterval,
+                RetiresAt = now + signing.RotationInterval + tokenTail,
+            };
+        }
+
+        return keys;
+    }
+
     /// <summary>The key that signs at <paramref name="now"/>, if any.</summary>
     public static SigningKeyRecord? SignerAt(IEnumerable<SigningKeyRecord> ring, DateTimeOffset now) =>
         ring.FirstOrDefault(k => k.SignsFrom <= now && now < k.SignsUntil);

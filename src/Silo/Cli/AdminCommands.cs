@@ -26,6 +26,7 @@ internal static class AdminCommands
             [
                 new CliCommand("apply", "Create or upgrade the PostgreSQL schema at Storage:ConnectionString (idempotent), then exit.",
                     [], [Json], ApplySchemaAsync),
+                SchemaCommands.Status,
             ]),
             new CliGroup("customers", "Customer accounts.",
             [
@@ -50,6 +51,8 @@ internal static class AdminCommands
                     ExportCustomersAsync),
                 .. CustomerAdminCommands.Commands,
             ]),
+            KeyAdminCommands.Keys,
+            KeyAdminCommands.Kek,
         ]);
 
     /// <summary>Runs an admin command line on the process console; Ctrl+C cancels it cleanly.</summary>
@@ -91,9 +94,10 @@ internal static class AdminCommands
             return ExitCodes.Usage;
         }
 
+        IReadOnlyList<string> applied;
         try
         {
-            await DatabaseSchema.ApplyPostgreSqlAsync(connectionString, cli.Cancellation);
+            applied = await DatabaseSchema.ApplyPostgreSqlAsync(connectionString, cli.Cancellation);
         }
         catch (DbException exception)
         {
@@ -103,8 +107,10 @@ internal static class AdminCommands
         }
 
         await cli.Console.Out.WriteLineAsync(cli.Has(Json.Name)
-            ? JsonSerializer.Serialize(new { target, status = "up_to_date" })
-            : $"Schema of {target} is up to date.");
+            ? JsonSerializer.Serialize(new { target, status = "up_to_date", applied })
+            : applied.Count == 0
+                ? $"Schema of {target} was already up to date."
+                : $"Applied to {target}: {string.Join(", ", applied)}. The schema is up to date.");
         return ExitCodes.Ok;
     }
 

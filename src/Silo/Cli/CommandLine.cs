@@ -16,8 +16,11 @@ internal static class ExitCodes
     /// <summary>The command finished, but some input was refused (an import with rejected lines).</summary>
     public const int PartlyRejected = 3;
 
-    /// <summary>The customer (or other thing) the command names does not exist.</summary>
+    /// <summary>What the command names does not exist (a customer, a signing key by kid).</summary>
     public const int NotFound = 4;
+
+    /// <summary><c>schema status</c>: the database lacks scripts of this build (run <c>schema apply</c>).</summary>
+    public const int Pending = 5;
 
     /// <summary>Stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;

@@ -29,7 +29,8 @@ public static class DatabaseSchema
     /// Brings a SQLite database (the single-node grain store) up to date. Creates the directory of
     /// the <c>Data Source</c> file when missing and switches the database to WAL journaling.
     /// </summary>
-    public static async Task ApplySqliteAsync(string connectionString, CancellationToken ct = default)
+    /// <returns>The scripts this call applied, in order; empty when the database was up to date.</returns>
+    public static async Task<IReadOnlyList<string>> ApplySqliteAsync(string connectionString, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var builder = new SqliteConnectionStringBuilder(connectionString);
@@ -42,6 +43,7 @@ public static class DatabaseSchema
         // so setting it once here covers every later connection (including Orleans' own).
         await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL;", ct);
 
+        var applied = new List<string>();
         foreach (var script in LoadScripts(SqliteDialect))
         {
             // BEGIN IMMEDIATE takes the write lock before the "already applied?" check, so two
@@ -55,22 +57,30 @@ public static class DatabaseSchema
                     applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
                 );
                 """, ct);
-            await ApplyIfNewAsync(connection, transaction, script, ct);
+            if (await ApplyIfNewAsync(connection, transaction, script, ct))
+            {
+                applied.Add(script.Name);
+            }
+
             await transaction.CommitAsync(ct);
         }
+
+        return applied;
     }
 
     /// <summary>
     /// Brings a PostgreSQL (15+) database (clustering, grain storage, reminders) up to date.
     /// Safe to run from several processes at once: a transaction-scoped advisory lock serialises them.
     /// </summary>
-    public static async Task ApplyPostgreSqlAsync(string connectionString, CancellationToken ct = default)
+    /// <returns>The scripts this call applied, in order; empty when the database was up to date.</returns>
+    public static async Task<IReadOnlyList<string>> ApplyPostgreSqlAsync(string connectionString, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
 
+        var applied = new List<string>();
         foreach (var script in LoadScripts(PostgreSqlDialect))
         {
             await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -86,12 +96,73 @@ public static class DatabaseSchema
                     applied_at timestamptz NOT NULL DEFAULT now()
                 );
                 """, ct);
-            await ApplyIfNewAsync(connection, transaction, script, ct);
+            if (await ApplyIfNewAsync(connection, transaction, script, ct))
+            {
+                applied.Add(script.Name);
+            }
+
             await transaction.CommitAsync(ct);
         }
+
+        return applied;
     }
 
-    private static async Task ApplyIfNewAsync(DbConnection connection, DbTransaction transaction, Script script, CancellationToken ct)
+    /// <summary>
+    /// Which of this build's scripts a PostgreSQL database has applied (and when), and which are pending; scripts the
+    /// database recorded that this build does not know (a newer version applied them) are listed too. Reads only.
+    /// </summary>
+    public static async Task<IReadOnlyList<SchemaScriptStatus>> PostgreSqlStatusAsync(string connectionString, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return await StatusAsync(connection, PostgreSqlDialect, "SELECT to_regclass('authcluster_schema_migrations') IS NOT NULL;", ct);
+    }
+
+    /// <summary>As <see cref="PostgreSqlStatusAsync"/>, for a SQLite file; a missing file is an error, not an empty database.</summary>
+    public static async Task<IReadOnlyList<SchemaScriptStatus>> SqliteStatusAsync(string connectionString, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Mode = SqliteOpenMode.ReadOnly };
+        await using var connection = new SqliteConnection(builder.ConnectionString);
+        await connection.OpenAsync(ct);
+        return await StatusAsync(connection, SqliteDialect, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'authcluster_schema_migrations';", ct);
+    }
+
+    private static async Task<IReadOnlyList<SchemaScriptStatus>> StatusAsync(DbConnection connection, string dialect, string tableExists, CancellationToken ct)
+    {
+        var applied = new Dictionary<int, (string Script, DateTimeOffset At)>();
+        await using (var exists = connection.CreateCommand())
+        {
+            exists.CommandText = tableExists;
+            if (Convert.ToBoolean(await exists.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture))
+            {
+                await using var query = connection.CreateCommand();
+                query.CommandText = "SELECT version, script, applied_at FROM authcluster_schema_migrations;";
+                await using var reader = await query.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    // PostgreSQL returns timestamptz as a UTC DateTime, SQLite its ISO 8601 text.
+                    var at = reader.GetValue(2) switch
+                    {
+                        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+                        var text => DateTimeOffset.Parse(Convert.ToString(text, CultureInfo.InvariantCulture)!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                    };
+                    applied[Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture)] = (reader.GetString(1), at);
+                }
+            }
+        }
+
+        var known = LoadScripts(dialect);
+        var statuses = known.Select(s => applied.TryGetValue(s.Version, out var a)
+            ? new SchemaScriptStatus(s.Version, s.Name, SchemaScriptState.Applied, a.At)
+            : new SchemaScriptStatus(s.Version, s.Name, SchemaScriptState.Pending, null));
+        var unknown = applied.Where(a => known.All(s => s.Version != a.Key))
+            .Select(a => new SchemaScriptStatus(a.Key, a.Value.Script, SchemaScriptState.Unknown, a.Value.At));
+        return [.. statuses.Concat(unknown).OrderBy(s => s.Version)];
+    }
+
+    private static async Task<bool> ApplyIfNewAsync(DbConnection connection, DbTransaction transaction, Script script, CancellationToken ct)
     {
         await using (var check = connection.CreateCommand())
         {
@@ -100,7 +171,7 @@ public static class DatabaseSchema
             AddParameter(check, "version", script.Version);
             if (Convert.ToInt64(await check.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture) > 0)
             {
-                return;
+                return false;
             }
         }
 
@@ -112,6 +183,7 @@ public static class DatabaseSchema
         AddParameter(record, "version", script.Version);
         AddParameter(record, "script", script.Name);
         await record.ExecuteNonQueryAsync(ct);
+        return true;
     }
 
     private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct)
@@ -201,3 +273,15 @@ public static class DatabaseSchema
 
     internal sealed record Script(int Version, string Name, string Text);
 }
+
+public enum SchemaScriptState
+{
+    Applied = 0,
+    Pending = 1,
+
+    /// <summary>Recorded by the database but not part of this build: a newer version of AuthCluster applied it.</summary>
+    Unknown = 2,
+}
+
+/// <summary>One script of <c>schema status</c>.</summary>
+public sealed record SchemaScriptStatus(int Version, string Script, SchemaScriptState State, DateTimeOffset? AppliedAt);

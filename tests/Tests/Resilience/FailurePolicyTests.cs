@@ -185,6 +185,7 @@ public sealed class RetrySafeMethodTests
         ["ISessionGrain.Inspect"] = RetrySafety.Repeatable,
         ["ISessionGrain.Revoke"] = RetrySafety.Repeatable,
         ["ISigningKeyGrain.GetKeyRing"] = RetrySafety.Repeatable,
+        ["ISigningKeyGrain.Subscribe"] = RetrySafety.Repeatable,
         ["IHealthGrain.CheckStorage"] = RetrySafety.Repeatable,
 
         // Reads for the admin commands ([ReadOnly]).
