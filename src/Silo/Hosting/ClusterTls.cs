@@ -46,7 +46,13 @@ public static class ClusterTls
     private static ClusterCertificates? AddPolicy(IServiceCollection services, ClusterSettings cluster)
     {
         var certificates = cluster.Tls.IsConfigured ? ClusterCertificates.Load(cluster.Tls, TimeProvider.System) : null;
-        services.AddOptions<ClusterTlsSettings>().BindConfiguration($"{ClusterSettings.Section}:Tls").ValidateOnStart();
+        // The settings this node was built with (its configuration, or what an admin command was given), checked on start.
+        services.AddOptions<ClusterTlsSettings>().Configure(o =>
+        {
+            o.Directory = cluster.Tls.Directory;
+            o.Disabled = cluster.Tls.Disabled;
+            o.ReloadInterval = cluster.Tls.ReloadInterval;
+        }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ClusterTlsSettings>>(sp => new ClusterTlsRequirement(
             cluster, certificates, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<ClusterTlsRequirement>>()));
         return certificates;
