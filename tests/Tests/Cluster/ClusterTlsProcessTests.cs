@@ -7,6 +7,7 @@ using AuthCluster.Silo.Hosting;
 using AuthCluster.Tests.Infrastructure;
 using AuthCluster.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Microsoft.Extensions.Hosting;
 using Orleans.Hosting;
 using Orleans.Runtime;
@@ -76,11 +77,13 @@ public sealed class ClusterTlsProcessTests(ITestOutputHelper output) : IAsyncLif
                 CallThroughGatewayAsync(cluster, null, _ => { }, Intruder));
             var (foreign, plain) = (intruders[0], intruders[1]);
             var siloLogs = string.Join("\n", cluster.Silos.Select(s => s.Process.Tail(int.MaxValue)));
+            var siloNames = await SiloNamesAsync(cluster);
 
             // Assert
             Assert.Equal(HttpStatusCode.Created, register.StatusCode);
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
             Assert.Equal(HttpStatusCode.OK, validate.StatusCode);
+            Assert.Equal(["silo1", "silo2"], siloNames); // Cluster:SiloName, as the pod name on Kubernetes
             Assert.True(member is null, $"a client with the cluster's certificate failed: {member}");
             Assert.NotNull(foreign);
             Assert.NotNull(plain);
@@ -94,6 +97,23 @@ public sealed class ClusterTlsProcessTests(ITestOutputHelper output) : IAsyncLif
             output.WriteLine(cluster.Diagnostics());
             throw;
         }
+    }
+
+    private static async Task<List<string>> SiloNamesAsync(ProcessCluster cluster)
+    {
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT silo_name FROM orleans_membership WHERE deployment_id = @id AND status = 3 ORDER BY silo_name", connection);
+        command.Parameters.AddWithValue("id", cluster.ClusterId);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
     }
 
     /// <summary>

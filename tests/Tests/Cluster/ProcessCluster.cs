@@ -74,6 +74,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         environment["Cluster__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
         environment["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
         environment["Cluster__AdvertisedIP"] = "127.0.0.1";
+        environment["Cluster__SiloName"] = name;
         var silo = new SiloNode(NodeProcess.Start(name, Binaries.Silo, environment, LogDirectory), siloPort);
         _nodes.Add(silo.Process);
         Silos.Add(silo);
