@@ -20,6 +20,14 @@ public sealed class ClusterSettings
     public string? AdvertisedIP { get; set; }
 
     /// <summary>
+    /// The silo's name in the membership table and in logs; on Kubernetes its pod's name. Empty: Orleans picks one.
+    /// </summary>
+    public string? SiloName { get; set; }
+
+    /// <summary>TLS with client certificates on silo-to-silo and client-to-gateway connections.</summary>
+    public ClusterTlsSettings Tls { get; set; } = new();
+
+    /// <summary>
     /// How long a stopping node may take to hand its grains over and leave the membership table. Below
     /// Kubernetes' default <c>terminationGracePeriodSeconds</c> (30 s), so the pod is never killed mid-handover.
     /// </summary>
@@ -30,4 +38,26 @@ public sealed class ClusterSettings
 
     public static ClusterSettings From(IConfiguration configuration) =>
         configuration.GetSection(Section).Get<ClusterSettings>() ?? new();
+}
+
+/// <summary>The <c>Cluster:Tls</c> section.</summary>
+public sealed class ClusterTlsSettings
+{
+    /// <summary>
+    /// A directory in the layout cert-manager writes: <c>tls.crt</c> (this node's certificate, then any
+    /// intermediates), <c>tls.key</c> (its private key) and <c>ca.crt</c> (the CA every peer's certificate must
+    /// chain to). Empty: no TLS.
+    /// </summary>
+    public string? Directory { get; set; }
+
+    /// <summary>
+    /// Runs an <c>AdoNet</c>-clustered node outside Development without TLS. Meant for a network that is protected
+    /// otherwise; every start logs a warning.
+    /// </summary>
+    public bool Disabled { get; set; }
+
+    /// <summary>How often the files are checked for a rotated certificate (at most; only when a connection opens).</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    public bool IsConfigured => !Disabled && !string.IsNullOrWhiteSpace(Directory);
 }

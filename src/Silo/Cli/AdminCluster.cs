@@ -31,7 +31,12 @@ internal sealed class AdminCluster : IAsyncDisposable
     {
         var cluster = ClusterSettings.From(cli.Configuration);
         var storage = StorageSettings.From(cli.Configuration);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // The node's environment, so that the cluster TLS requirement judges the command as it judges the node.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            EnvironmentName = cli.Configuration[HostDefaults.EnvironmentKey],
+        });
         builder.UseOrleansClient(client => client.UseAuthClustering(cluster, storage));
         var host = builder.Build();
 

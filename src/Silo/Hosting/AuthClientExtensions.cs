@@ -8,7 +8,7 @@ public static class AuthClientExtensions
     /// <summary>
     /// Joins the cluster the silos form, as a client: the same cluster and service ids, and the same membership
     /// source (the PostgreSQL membership table for <c>AdoNet</c> clustering, else the single node's gateway on
-    /// localhost). API nodes in <c>Client</c> mode and the admin commands both connect this way.
+    /// localhost), and the same transport security (<c>Cluster:Tls</c>). API nodes in <c>Client</c> mode and the admin commands both connect this way.
     /// </summary>
     public static IClientBuilder UseAuthClustering(this IClientBuilder client, ClusterSettings cluster, StorageSettings storage)
     {
@@ -30,6 +30,6 @@ public static class AuthClientExtensions
             client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
         }
 
-        return client;
+        return client.UseClusterTls(cluster);
     }
 }

@@ -38,6 +38,12 @@ public static class AuthSiloExtensions
             o.ClusterId = cluster.ClusterId;
             o.ServiceId = cluster.ServiceId;
         });
+        if (!string.IsNullOrWhiteSpace(cluster.SiloName))
+        {
+            silo.Configure<SiloOptions>(o => o.SiloName = cluster.SiloName);
+        }
+
+        silo.UseClusterTls(cluster);
 
         // SIGTERM stops the host; Orleans then deactivates every grain (state is already written on every change)
         // and marks the silo dead in the membership table, so survivors take over without waiting for detection.

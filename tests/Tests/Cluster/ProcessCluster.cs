@@ -11,6 +11,8 @@ namespace AuthCluster.Tests.Cluster;
 /// A cluster of real processes on loopback: silos (<c>src/Silo</c>) and API nodes in <c>Client</c> mode
 /// (<c>src/Api</c>), run from their build output in Production configuration with every setting given
 /// explicitly, on a database of their own that <c>schema apply</c> created. Nothing is built at run time.
+/// Cluster traffic is TLS with client certificates, as in production: every node gets a certificate of the
+/// cluster's own throw-away CA.
 /// </summary>
 internal sealed class ProcessCluster : IAsyncDisposable
 {
@@ -32,6 +34,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    public string ClusterId => _clusterId;
+
     public string LogDirectory { get; }
 
     public List<SiloNode> Silos { get; } = [];
@@ -41,12 +45,19 @@ internal sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Extra settings for every node, e.g. to shorten a timeout in one test.</summary>
     public Dictionary<string, string> Overrides { get; } = [];
 
+    /// <summary>The CA of this cluster's certificates, e.g. to issue one to a client a test starts itself.</summary>
+    public TestCertificateAuthority CertificateAuthority { get; } = TestCertificateAuthority.Create("authcluster-test-ca");
+
+    /// <summary>The directory every node reads its certificate from (<c>Cluster:Tls:Directory</c>).</summary>
+    public string TlsDirectory => Path.Combine(LogDirectory, "tls");
+
     /// <summary>Creates a fresh database on <paramref name="serverConnectionString"/> and applies the schema with the real command.</summary>
     public static async Task<ProcessCluster> CreateAsync(string serverConnectionString, string testName)
     {
         var connectionString = await CreateDatabaseAsync(serverConnectionString);
         var logs = Path.Combine(Path.GetTempPath(), "authcluster-cluster-tests", $"{DateTime.UtcNow:HHmmss}-{testName}-{Guid.NewGuid():N}"[..32]);
         var cluster = new ProcessCluster(connectionString, logs);
+        cluster.CertificateAuthority.IssueTo(cluster.TlsDirectory, "authcluster-node");
         var (exitCode, output) = await cluster.RunSiloCommandAsync("schema", "apply");
         Assert.True(exitCode == 0, $"schema apply failed ({exitCode}): {output}");
         return cluster;
@@ -63,6 +74,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         environment["Cluster__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
         environment["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
         environment["Cluster__AdvertisedIP"] = "127.0.0.1";
+        environment["Cluster__SiloName"] = name;
         var silo = new SiloNode(NodeProcess.Start(name, Binaries.Silo, environment, LogDirectory), siloPort);
         _nodes.Add(silo.Process);
         Silos.Add(silo);
@@ -193,6 +205,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             await node.DisposeAsync();
         }
 
+        CertificateAuthority.Dispose();
         try
         {
             await PostgreSqlFixture.DropDatabaseAsync(ConnectionString);
@@ -237,6 +250,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             ["Cluster__Clustering"] = "AdoNet",
             ["Cluster__ClusterId"] = _clusterId,
             ["Cluster__ServiceId"] = _clusterId,
+            ["Cluster__Tls__Directory"] = TlsDirectory,
             ["Auth__Signing__KeyEncryptionKey"] = AuthApiFactory.TestKek,
             ["Auth__Passwords__BcryptCost"] = "4",
             // Production requires an explicit email provider; reset emails land as files beside the logs.

@@ -60,7 +60,11 @@ public sealed class ManifestFixture : IAsyncLifetime
         File.Copy(Path.Combine(production, "secrets.env.example"), Path.Combine(production, "secrets.env"), overwrite: true);
         var monitored = Path.Combine(k8s, "overlays", "production-monitoring");
         CopyDirectory(production, monitored);
-        await File.AppendAllTextAsync(Path.Combine(monitored, "kustomization.yaml"), "components:\n  - ../../components/monitoring\n");
+        // Added to the overlay's list of components, as its comment says.
+        var kustomization = Path.Combine(monitored, "kustomization.yaml");
+        var text = await File.ReadAllTextAsync(kustomization);
+        Assert.Contains("\ncomponents:\n", text, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(kustomization, text.Replace("\ncomponents:\n", "\ncomponents:\n  - ../../components/monitoring\n", StringComparison.Ordinal));
 
         await RenderAsync("dev", Path.Combine(DeployDirectory, "k8s", "overlays", "dev"));
         await RenderAsync("production", production);

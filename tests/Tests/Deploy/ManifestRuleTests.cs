@@ -109,6 +109,46 @@ public sealed class ManifestRuleTests(ManifestFixture fixture)
         Assert.Contains(ManifestRules.GeneratedConfiguration(broken), v => v.Contains("authcluster is not a generated name", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public void ClusterTls_CertificateSecretNotMounted_IsReported()
+    {
+        var broken = Change("Deployment", "authcluster-api", d =>
+        {
+            var mounts = Pod(d)["containers"]![0]!["volumeMounts"]!.AsArray();
+            mounts.Remove(mounts.Single(m => m!["name"]!.GetValue<string>() == "cluster-tls"));
+        });
+
+        Assert.Contains(ManifestRules.ClusterTls(broken), v => v.Contains("Deployment authcluster-api: Cluster__Tls__Directory /etc/authcluster/tls is not where a Secret is mounted", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void ClusterTls_CertificateWithoutClientAuth_IsReported()
+    {
+        var broken = Change("Certificate", "authcluster-cluster-tls", c => c["spec"]!["usages"] = new JsonArray("digital signature", "server auth"));
+
+        Assert.Contains(ManifestRules.ClusterTls(broken), v => v.Contains("no usage client auth", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void ClusterTls_NoDirectory_IsReportedUnlessOptedOut()
+    {
+        static void WithoutDirectory(JsonObject d, bool optOut)
+        {
+            var env = Pod(d)["containers"]![0]!["env"]!.AsArray();
+            env.Remove(env.Single(e => e!["name"]!.GetValue<string>() == "Cluster__Tls__Directory"));
+            if (optOut)
+            {
+                env.Add(new JsonObject { ["name"] = "Cluster__Tls__Disabled", ["value"] = "true" });
+            }
+        }
+
+        var broken = Change("Deployment", "authcluster-silo", d => WithoutDirectory(d, optOut: false));
+        var optedOut = Change("Deployment", "authcluster-silo", d => WithoutDirectory(d, optOut: true));
+
+        Assert.Contains(ManifestRules.ClusterTls(broken), v => v.Contains("Deployment authcluster-silo: AdoNet clustering without Cluster__Tls__Directory", StringComparison.Ordinal));
+        Assert.Empty(ManifestRules.ClusterTls(optedOut));
+    }
+
     private static JsonObject Pod(JsonObject workload) => workload["spec"]!["template"]!["spec"]!.AsObject();
 
     private RenderedManifests Change(string kind, string name, Action<JsonObject> change)

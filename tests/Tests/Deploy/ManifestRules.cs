@@ -391,6 +391,56 @@ internal static partial class ManifestRules
     }
 
     /// <summary>
+    /// Every silo and API node with <c>AdoNet</c> clustering encrypts and authenticates cluster traffic: either
+    /// <c>Cluster__Tls__Directory</c> is where a Secret is mounted whose certificate comes from this render (the
+    /// Secret itself, or a cert-manager Certificate that writes it, with both TLS usages), or the explicit opt-out
+    /// <c>Cluster__Tls__Disabled=true</c> is set (the code then warns at every start). Without either, the node
+    /// refuses to start outside Development.
+    /// </summary>
+    public static IEnumerable<string> ClusterTls(RenderedManifests manifests)
+    {
+        foreach (var workload in manifests.Component("api").Concat(manifests.Component("silo")))
+        {
+            var container = workload.MainContainers[0];
+            var environment = manifests.Environment(container, SampleFields);
+            if (!string.Equals(environment.GetValueOrDefault("Cluster__Clustering"), "AdoNet", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(environment.GetValueOrDefault("Cluster__Tls__Disabled"), "true", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (environment.GetValueOrDefault("Cluster__Tls__Directory") is not { Length: > 0 } directory)
+            {
+                yield return $"{workload}: AdoNet clustering without Cluster__Tls__Directory (or the opt-out Cluster__Tls__Disabled=true)";
+                continue;
+            }
+
+            var mount = (container.Json["volumeMounts"]?.AsArray() ?? []).FirstOrDefault(m => m!["mountPath"]?.GetValue<string>()?.TrimEnd('/') == directory.TrimEnd('/'));
+            var secret = mount is null ? null : (workload.PodSpec["volumes"]?.AsArray() ?? [])
+                .FirstOrDefault(v => v!["name"]?.GetValue<string>() == mount["name"]?.GetValue<string>())?["secret"]?["secretName"]?.GetValue<string>();
+            if (secret is null)
+            {
+                yield return $"{workload}: Cluster__Tls__Directory {directory} is not where a Secret is mounted";
+                continue;
+            }
+
+            var certificate = manifests.OfKind("Certificate").FirstOrDefault(c => c.Json["spec"]?["secretName"]?.GetValue<string>() == secret);
+            if (certificate is not null)
+            {
+                var usages = (certificate.Json["spec"]!["usages"]?.AsArray() ?? []).Select(u => u!.GetValue<string>()).ToList();
+                foreach (var usage in new[] { "server auth", "client auth" }.Except(usages))
+                {
+                    yield return $"{certificate}: no usage {usage} (every node is a TLS server and client)";
+                }
+            }
+            else if (manifests.Find("Secret", secret) is null)
+            {
+                yield return $"{workload}: nothing in the render makes Secret {secret} (no Certificate writes it)";
+            }
+        }
+    }
+
+    /// <summary>
     /// The Orleans ports of silos admit only silo and API pods of this installation; likewise PostgreSQL, when
     /// the overlay runs one, admits only them. Each protected pod must be selected by an Ingress policy.
     /// </summary>

@@ -85,6 +85,11 @@ public sealed class ManifestTests(ManifestFixture fixture)
 
     [SkippableTheory]
     [MemberData(nameof(Overlays))]
+    public void Render_AdoNetNodes_UseClusterTlsOrOptOutExplicitly(string overlay) =>
+        Assert.Empty(ManifestRules.ClusterTls(fixture.Overlay(overlay)));
+
+    [SkippableTheory]
+    [MemberData(nameof(Overlays))]
     public void Render_Namespace_EnforcesTheRestrictedProfile(string overlay)
     {
         // Act
@@ -124,6 +129,8 @@ public sealed class ManifestTests(ManifestFixture fixture)
         // Assert: the pod's identity through the downward API, the settings from the ConfigMap, secrets decoded.
         Assert.Equal("10.244.0.17", siloEnvironment["Cluster__AdvertisedIP"]);
         Assert.Equal(ManifestRules.SampleFields["metadata.name"], siloEnvironment["Cluster__SiloName"]);
+        Assert.Equal("/etc/authcluster/tls", siloEnvironment["Cluster__Tls__Directory"]);
+        Assert.Equal("/etc/authcluster/tls", apiEnvironment["Cluster__Tls__Directory"]);
         Assert.Equal("service.namespace=authcluster,k8s.pod.name=" + ManifestRules.SampleFields["metadata.name"], siloEnvironment["OTEL_RESOURCE_ATTRIBUTES"]);
         Assert.Equal("Client", apiEnvironment["Cluster__Mode"]);
         foreach (var environment in new[] { siloEnvironment, apiEnvironment })

@@ -19,7 +19,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const [command, ...files] = process.argv.slice(2);
 
 // API groups whose schemas come from a package other than kubernetes-models.
-const crdPackages = { "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
+const crdPackages = {
+  "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+  "cert-manager.io": "@kubernetes-models/cert-manager",
+};
 
 function readDocuments(file) {
   const documents = parseAllDocuments(readFileSync(file, "utf8"));
