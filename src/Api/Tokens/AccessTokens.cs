@@ -102,6 +102,7 @@ public sealed partial class AccessTokenValidator(
         var claims = await VerifyAsync(token);
         if (claims is null)
         {
+            AuthMeter.Validated("invalid_token");
             return null;
         }
 
@@ -110,9 +111,11 @@ public sealed partial class AccessTokenValidator(
         if (!await grains.GetGrain<ISessionGrain>(claims.SessionId).IsActiveFor(claims.Subject, claims.CustomerType))
         {
             LogInvalidSession(_security, claims.SessionId, claims.Subject, claims.ClientId);
+            AuthMeter.Validated("inactive_session");
             return null;
         }
 
+        AuthMeter.Validated("active");
         return claims;
     }
 

@@ -110,6 +110,7 @@ public sealed partial class SessionGrain(
         Session.UpdatedAt = now;
         await state.WriteOrDeactivateAsync(this);
         LogRevoked(_security, this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, reason);
+        AuthMeter.SessionRevoked(reason);
     }
 
     private bool IsActiveAt(DateTimeOffset now) =>
