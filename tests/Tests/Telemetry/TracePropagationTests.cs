@@ -1,0 +1,95 @@
+using System.Collections.ObjectModel;
+using System.Diagnostics;
+using System.Net;
+using AuthCluster.Tests.Infrastructure;
+using AuthCluster.Tests.Storage;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+using AuthTelemetry = AuthCluster.Silo.Hosting.Telemetry;
+
+namespace AuthCluster.Tests.Telemetry;
+
+/// <summary>
+/// One request, one trace: the API's server span, the Orleans client and server spans of the grain calls it makes,
+/// and the PostgreSQL commands those grains run, recorded with the in-memory exporter on an Embedded node whose
+/// grain storage is PostgreSQL.
+/// </summary>
+[Collection(PostgreSqlCollection.Name)]
+[ProcessLevel]
+public sealed class TracePropagationTests(PostgreSqlFixture database)
+{
+    [SkippableFact]
+    public async Task Register_EmbeddedOnPostgreSql_OneTraceFromApiThroughGrainsToDatabase()
+    {
+        // Arrange
+        Skip.If(database.ConnectionString is null, PostgreSqlFixture.SkipReason);
+        var spans = new SpanList();
+        await using var settings = new AuthApiFactory(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "PostgreSql",
+            ["Storage:ConnectionString"] = database.ConnectionString,
+        });
+        await using var factory = settings.WithWebHostBuilder(b => b.ConfigureTestServices(services =>
+            services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(spans))));
+        var http = factory.CreateClient();
+        http.DefaultRequestHeaders.Authorization = AuthApiFactory.Basic(AuthApiFactory.ClientA, AuthApiFactory.SecretA);
+
+        // Act
+        using var response = await http.RegisterAsync(TestApi.UniqueEmail("traced"));
+
+        // Assert: the server span ends after the response is sent; other hosts in this process record into the same
+        // list (activity sources are process-wide), so the request's trace is picked by its server span.
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Activity? request = null;
+        await Poll.UntilAsync(() => (request = spans.Snapshot().FirstOrDefault(IsRegisterRequest)) is not null, "the register request's server span");
+        var trace = spans.Snapshot().Where(s => s.TraceId == request!.TraceId).ToDictionary(s => s.SpanId);
+
+        var commands = trace.Values.Where(s => s.Source.Name == "Npgsql").ToList();
+        Assert.NotEmpty(commands);
+        var chains = commands.Select(s => Ancestors(s, trace).ToList()).ToList();
+        Assert.Contains(chains, chain =>
+            chain.FindIndex(IsOrleansServer) is var server and >= 0
+            && chain.FindIndex(IsOrleansClient) is var client && client > server
+            && chain.FindIndex(s => s.SpanId == request!.SpanId) > client);
+    }
+
+    private static bool IsRegisterRequest(Activity span) =>
+        span.Kind == ActivityKind.Server && span.Source.Name == "Microsoft.AspNetCore"
+        && span.GetTagItem("url.path") as string == "/v1/auth/register";
+
+    private static bool IsOrleansServer(Activity span) =>
+        span.Source.Name == AuthTelemetry.OrleansApplicationSource && span.Kind == ActivityKind.Server;
+
+    private static bool IsOrleansClient(Activity span) =>
+        span.Source.Name == AuthTelemetry.OrleansApplicationSource && span.Kind == ActivityKind.Client;
+
+    /// <summary>The span's parents within the trace, nearest first.</summary>
+    private static IEnumerable<Activity> Ancestors(Activity span, Dictionary<ActivitySpanId, Activity> trace)
+    {
+        for (var parent = span.ParentSpanId; trace.TryGetValue(parent, out var next); parent = next.ParentSpanId)
+        {
+            yield return next;
+        }
+    }
+
+    /// <summary>The exporter appends as spans end, on whichever thread ends them, while the test reads.</summary>
+    private sealed class SpanList : Collection<Activity>
+    {
+        public Activity[] Snapshot()
+        {
+            lock (Items)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (Items)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+    }
+}
