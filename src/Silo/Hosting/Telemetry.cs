@@ -99,9 +99,10 @@ public static class Telemetry
         !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics");
 
     /// <summary>
-    /// Orleans logs placement and membership steps, and Polly every retry attempt, at Information: noise next to the
-    /// service's own logs. Warning unless configured otherwise — this source comes first, so appsettings, the
-    /// environment (<c>Logging__LogLevel__Orleans=Information</c>) and the command line all override it.
+    /// At Information, Orleans logs every start-up option and membership step, Polly every placement attempt
+    /// (<c>Source: 'Orleans.Placement/…'</c>), and ASP.NET Core every probe and scrape on the management listener:
+    /// noise next to the service's own logs. Warning unless configured otherwise — this source comes first, so
+    /// appsettings, the environment (<c>Logging__LogLevel__Polly=Information</c>) and the command line override it.
     /// </summary>
     private static void QuietByDefault(IConfigurationBuilder configuration) =>
         configuration.Sources.Insert(0, new MemoryConfigurationSource
@@ -110,6 +111,7 @@ public static class Telemetry
             {
                 ["Logging:LogLevel:Orleans"] = "Warning",
                 ["Logging:LogLevel:Polly"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             },
         });
 }
