@@ -1,10 +1,14 @@
 using System.Collections.ObjectModel;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using AuthCluster.Silo.Hosting;
 using AuthCluster.Tests.Infrastructure;
 using AuthCluster.Tests.Storage;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Trace;
 using AuthTelemetry = AuthCluster.Silo.Hosting.Telemetry;
 
@@ -12,8 +16,8 @@ namespace AuthCluster.Tests.Telemetry;
 
 /// <summary>
 /// One request, one trace: the API's server span, the Orleans client and server spans of the grain calls it makes,
-/// and the PostgreSQL commands those grains run, recorded with the in-memory exporter on an Embedded node whose
-/// grain storage is PostgreSQL.
+/// and the PostgreSQL commands those grains run, recorded with the in-memory exporter — on an Embedded node whose
+/// grain storage is PostgreSQL, and across the gateway hop from an API node in Client mode to a silo.
 /// </summary>
 [Collection(PostgreSqlCollection.Name)]
 [ProcessLevel]
@@ -24,22 +28,71 @@ public sealed class TracePropagationTests(PostgreSqlFixture database)
     {
         // Arrange
         Skip.If(database.ConnectionString is null, PostgreSqlFixture.SkipReason);
-        var spans = new SpanList();
         await using var settings = new AuthApiFactory(new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "PostgreSql",
             ["Storage:ConnectionString"] = database.ConnectionString,
         });
+
+        // Act and Assert
+        await AssertOneTraceAsync(settings);
+    }
+
+    [SkippableFact]
+    public async Task Register_ClientModeApiAndSilo_TraceCrossesTheGatewayHop()
+    {
+        // Arrange: a silo host and an API node in Client mode, talking over the gateway as in a cluster.
+        Skip.If(database.ConnectionString is null, PostgreSqlFixture.SkipReason);
+        var (clusterId, gatewayPort) = ("trace-" + Guid.NewGuid().ToString("N")[..8], TestSilo.FreePort().ToString(CultureInfo.InvariantCulture));
+        var mail = Path.Combine(Path.GetTempPath(), "authcluster-trace-mail-" + Guid.NewGuid().ToString("N"));
+        await using var silo = await TestSilo.StartAsync(builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Storage:Provider"] = "PostgreSql",
+                ["Storage:ConnectionString"] = database.ConnectionString,
+                ["Cluster:ClusterId"] = clusterId,
+                ["Cluster:SiloPort"] = TestSilo.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Cluster:GatewayPort"] = gatewayPort,
+                ["Auth:Signing:KeyEncryptionKey"] = AuthApiFactory.TestKek,
+                ["Auth:Passwords:BcryptCost"] = "4",
+                ["Email:Provider"] = "Pickup",
+                ["Email:From"] = "Shop <no-reply@shop.example>",
+                ["Email:PickupDirectory"] = mail,
+                ["Management:Urls"] = "http://127.0.0.1:0",
+            });
+            builder.AddSiloManagement();
+            builder.AddAuthTelemetry(AuthTelemetry.Silo);
+            builder.UseAuthSilo();
+        });
+        await using var settings = new AuthApiFactory(new Dictionary<string, string?>
+        {
+            ["Cluster:Mode"] = "Client",
+            ["Cluster:ClusterId"] = clusterId,
+            ["Cluster:GatewayPort"] = gatewayPort,
+        });
+
+        // Act and Assert: the silo's spans are recorded too (activity listeners are process-wide).
+        await AssertOneTraceAsync(settings);
+    }
+
+    /// <summary>
+    /// Registers through <paramref name="settings"/> with an in-memory exporter and asserts that some PostgreSQL
+    /// command span descends from an Orleans server span, which descends from an Orleans client span, which
+    /// descends from the API's server span of the request.
+    /// </summary>
+    private static async Task AssertOneTraceAsync(AuthApiFactory settings)
+    {
+        var spans = new SpanList();
         await using var factory = settings.WithWebHostBuilder(b => b.ConfigureTestServices(services =>
             services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(spans))));
         var http = factory.CreateClient();
         http.DefaultRequestHeaders.Authorization = AuthApiFactory.Basic(AuthApiFactory.ClientA, AuthApiFactory.SecretA);
 
-        // Act
         using var response = await http.RegisterAsync(TestApi.UniqueEmail("traced"));
 
-        // Assert: the server span ends after the response is sent; other hosts in this process record into the same
-        // list (activity sources are process-wide), so the request's trace is picked by its server span.
+        // The server span ends after the response is sent; other hosts in this process record into the same list,
+        // so the request's trace is picked by its server span.
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Activity? request = null;
         await Poll.UntilAsync(() => (request = spans.Snapshot().FirstOrDefault(IsRegisterRequest)) is not null, "the register request's server span");
