@@ -112,7 +112,8 @@ public sealed class MetricsProcessTests : IAsyncLifetime
         return node;
     }
 
-    private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+    // Generous: a cold node's first register (key ring, activations, JIT) on a loaded CI machine takes seconds.
+    private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
 
     private static int FreePort() => TestSilo.FreePort();
 }

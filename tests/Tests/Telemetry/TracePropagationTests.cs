@@ -72,7 +72,7 @@ public sealed class TracePropagationTests(PostgreSqlFixture database)
             ["Cluster:GatewayPort"] = gatewayPort,
         });
 
-        // Act and Assert: the silo's spans are recorded too (activity listeners are process-wide).
+        // Act and Assert: the silo host's spans are recorded too (activity listeners are process-wide).
         await AssertOneTraceAsync(settings);
     }
 
@@ -89,14 +89,20 @@ public sealed class TracePropagationTests(PostgreSqlFixture database)
         var http = factory.CreateClient();
         http.DefaultRequestHeaders.Authorization = AuthApiFactory.Basic(AuthApiFactory.ClientA, AuthApiFactory.SecretA);
 
+        // Activity listeners are process-wide: other tests' hosts record their requests into this list too. The
+        // request joins a trace of the test's own (as a shop backend's traced call would), which tells it apart.
+        var traceId = ActivityTraceId.CreateRandom();
+        http.DefaultRequestHeaders.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+
         using var response = await http.RegisterAsync(TestApi.UniqueEmail("traced"));
 
-        // The server span ends after the response is sent; other hosts in this process record into the same list,
-        // so the request's trace is picked by its server span.
+        // The server span ends after the response is sent.
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Activity? request = null;
-        await Poll.UntilAsync(() => (request = spans.Snapshot().FirstOrDefault(IsRegisterRequest)) is not null, "the register request's server span");
-        var trace = spans.Snapshot().Where(s => s.TraceId == request!.TraceId).ToDictionary(s => s.SpanId);
+        await Poll.UntilAsync(
+            () => (request = spans.Snapshot().FirstOrDefault(s => s.TraceId == traceId && IsRegisterRequest(s))) is not null,
+            "the register request's server span");
+        var trace = spans.Snapshot().Where(s => s.TraceId == traceId).ToDictionary(s => s.SpanId);
 
         var commands = trace.Values.Where(s => s.Source.Name == "Npgsql").ToList();
         Assert.NotEmpty(commands);
