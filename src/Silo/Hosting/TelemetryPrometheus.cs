@@ -45,13 +45,22 @@ internal static class TelemetryPrometheus
             labels[i] = tags[i].Value?.ToString() ?? "";
         }
 
-        if (!Counters.TryGetValue(instrument, out var counter))
+        try
         {
-            // Creating the same counter twice (a race) returns the one registered first.
-            counter = Counters.GetOrAdd(instrument, Metrics.CreateCounter(AuthMeter.PrometheusName(instrument), instrument.Description ?? instrument.Name, LabelNames(tags)));
-        }
+            if (!Counters.TryGetValue(instrument, out var counter))
+            {
+                // Creating the same counter twice (a race) returns the one registered first.
+                counter = Counters.GetOrAdd(instrument, Metrics.CreateCounter(AuthMeter.PrometheusName(instrument), instrument.Description ?? instrument.Name, LabelNames(tags)));
+            }
 
-        counter.WithLabels(labels).Inc(increment);
+            counter.WithLabels(labels).Inc(increment);
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+        {
+            // This runs inside Counter.Add, in a request or a grain call: counting must never fail what it counts.
+            // prometheus-net refuses only a name or label set that disagrees with an earlier one, a misuse of
+            // AuthMeter that the metrics tests would show as a missing series.
+        }
     }
 
     private static string[] LabelNames(ReadOnlySpan<KeyValuePair<string, object?>> tags)
