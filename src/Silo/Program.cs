@@ -19,6 +19,7 @@ public static class SiloProgram
 
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddSiloManagement();
+        builder.AddAuthTelemetry(Telemetry.Silo);
         builder.UseAuthSilo();
         return await builder.Build().RunWithShutdownDeadlineAsync();
     }

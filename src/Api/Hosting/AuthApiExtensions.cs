@@ -36,6 +36,7 @@ public static class AuthApiExtensions
 
         // Before the silo or cluster client: hosted services start in order, and probes need an answer meanwhile.
         builder.AddManagementListener(ManagementListener.ApiDefaultUrls);
+        builder.AddAuthTelemetry(Telemetry.Api);
 
         if (cluster.IsEmbedded)
         {

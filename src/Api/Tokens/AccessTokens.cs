@@ -105,12 +105,14 @@ public sealed partial class AccessTokenValidator(
         var claims = await VerifyAsync(token);
         if (claims is null)
         {
+            AuthMeter.Validated("invalid_token");
             return null;
         }
 
         if (revocations.IsRevoked(claims.SessionId))
         {
             LogInvalidSession(_security, claims.SessionId, claims.Subject, claims.ClientId);
+            AuthMeter.Validated("inactive_session");
             return null;
         }
 
@@ -118,6 +120,7 @@ public sealed partial class AccessTokenValidator(
         var confirmedKey = new ConfirmedSession(claims.SessionId, claims.Subject, claims.CustomerType);
         if (epoch is not null && cache.TryGetValue(confirmedKey, out long confirmedIn) && confirmedIn == epoch)
         {
+            AuthMeter.Validated("active");
             return claims;
         }
 
@@ -126,6 +129,7 @@ public sealed partial class AccessTokenValidator(
         if (!await grains.GetGrain<ISessionGrain>(claims.SessionId).IsActiveFor(claims.Subject, claims.CustomerType))
         {
             LogInvalidSession(_security, claims.SessionId, claims.Subject, claims.ClientId);
+            AuthMeter.Validated("inactive_session");
             return null;
         }
 
@@ -139,6 +143,7 @@ public sealed partial class AccessTokenValidator(
             });
         }
 
+        AuthMeter.Validated("active");
         return claims;
     }
 

@@ -149,6 +149,7 @@ public sealed partial class SessionGrain(
         Session.UpdatedAt = now;
         await state.WriteOrDeactivateAsync(this);
         LogRevoked(_security, this.GetPrimaryKey(), Session.SubjectId, Session.CustomerType, Session.ShopId, Session.ClientId, reason);
+        AuthMeter.SessionRevoked(reason);
         await PublishRevocationAsync();
     }
 

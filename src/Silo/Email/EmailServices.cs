@@ -24,9 +24,9 @@ public static class EmailServices
         services.TryAddSingleton<IEmailDeliveryHealth>(sp => sp.GetRequiredService<EmailDeliveryHealth>());
         services.TryAddSingleton<SendGridEmailSender>();
         services.TryAddSingleton<PickupDirectoryEmailSender>();
-        services.TryAddSingleton<IEmailSender>(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.IsSendGrid
+        services.TryAddSingleton<IEmailSender>(sp => new CountedEmailSender(sp.GetRequiredService<IOptions<EmailOptions>>().Value.IsSendGrid
             ? sp.GetRequiredService<SendGridEmailSender>()
-            : sp.GetRequiredService<PickupDirectoryEmailSender>());
+            : sp.GetRequiredService<PickupDirectoryEmailSender>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PasswordResetResumer>();
         return services;
     }

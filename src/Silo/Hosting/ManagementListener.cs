@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AuthCluster.Grains.Interfaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -139,13 +140,15 @@ public static class ManagementListenerExtensions
     /// records its synchronous instruments (a counter or histogram per message and per grain call) only while a
     /// listener wants them, and then every call pays for the callback: only its observable instruments (activations
     /// per grain type, queue lengths, …), read when scraped, are exported. EventCounters are left out: the runtime's
-    /// own meters carry the same numbers without a listener thread per process.
+    /// own meters carry the same numbers without a listener thread per process. AuthCluster's own counters are
+    /// exported as counters by <see cref="TelemetryPrometheus"/>, not as the adapter's gauges.
     /// </summary>
     private static void LeanDefaultMetrics()
     {
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressDebugMetrics = true });
         Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument =>
-            !instrument.Meter.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || instrument.IsObservable);
+            instrument.Meter.Name != AuthMeter.Name && !Telemetry.IsOrleansPerCallInstrument(instrument));
+        TelemetryPrometheus.EnsureStarted();
     }
 }
 

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Net;
+using AuthCluster.Tests.Cluster;
+using AuthCluster.Tests.Infrastructure;
+using AuthCluster.Tests.Storage;
+
+namespace AuthCluster.Tests.Telemetry;
+
+/// <summary>
+/// A silo and an API node in Client mode as real processes: grain-side counters (reuse detections, email deliveries)
+/// show on the silo's management port, request-side ones on the API's, and neither on the public port. Each process
+/// counts only its own events, so the values are exact.
+/// </summary>
+[ProcessLevel]
+public sealed class MetricsProcessTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "authcluster-metrics-tests", Guid.NewGuid().ToString("N")[..12]);
+    private readonly List<NodeProcess> _nodes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        // The API first, so that it does not chase a departed gateway.
+        for (var i = _nodes.Count - 1; i >= 0; i--)
+        {
+            await _nodes[i].DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+
+    [Fact]
+    public async Task ReuseAndResetEmail_CountedOnTheSilosManagementPort()
+    {
+        // Arrange
+        var (port, apiManagement, siloManagement) = (FreePort(), FreePort(), FreePort());
+        var common = CommonEnvironment();
+        var silo = Start("silo", Binaries.Silo, new(common) { ["Management__Urls"] = $"http://127.0.0.1:{siloManagement}" });
+        var api = Start("api", Binaries.Api, new(common)
+        {
+            ["Cluster__Mode"] = "Client",
+            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Management__Urls"] = $"http://127.0.0.1:{apiManagement}",
+            ["Auth__Clients__0__ClientId"] = AuthApiFactory.ClientA,
+            ["Auth__Clients__0__Secret"] = AuthApiFactory.SecretA,
+            ["Auth__Clients__0__ShopIds__0"] = "1",
+            ["Auth__Clients__0__ResetUrlOrigins__0"] = "https://shop-a.example",
+        });
+        using var siloPort = Client(siloManagement);
+        using var apiPort = Client(apiManagement);
+        using var http = Client(port);
+        http.DefaultRequestHeaders.Authorization = AuthApiFactory.Basic(AuthApiFactory.ClientA, AuthApiFactory.SecretA);
+        await silo.WaitUntilOkAsync(siloPort, "/health/ready", TimeSpan.FromSeconds(90));
+        await api.WaitUntilOkAsync(http, "/health/ready", TimeSpan.FromSeconds(90));
+        var email = TestApi.UniqueEmail("metrics");
+        var first = await http.RegisteredAsync(email);
+        using var rotated = await http.RefreshAsync(first.RefreshToken);
+        using var rotatedAgain = await http.RefreshAsync((await rotated.TokensAsync()).RefreshToken);
+
+        // Act
+        using var replayed = await http.RefreshAsync(first.RefreshToken);
+        using var reset = await http.SendResetEmailAsync(email);
+
+        // Assert: the email goes out asynchronously (the outbox), so the silo is polled for it.
+        await replayed.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_grant");
+        Assert.Equal(HttpStatusCode.Accepted, reset.StatusCode);
+        var siloMetrics = "";
+        await Poll.UntilAsync(
+            async () => Scrape.Value(siloMetrics = await siloPort.GetStringAsync("/metrics"), "authcluster_email_deliveries_total{outcome=\"sent\"}") == 1,
+            "the reset email counted as sent");
+        var apiMetrics = await apiPort.GetStringAsync("/metrics");
+        using var publicMetrics = await http.GetAsync("/metrics");
+
+        Assert.Equal(1, Scrape.Value(siloMetrics, "authcluster_refresh_reuse_detections_total"));
+        Assert.Equal(1, Scrape.Value(siloMetrics, "authcluster_session_revocations_total{reason=\"refresh_token_reuse\"}"));
+        Assert.Null(Scrape.Value(apiMetrics, "authcluster_refresh_reuse_detections_total"));
+        Assert.Equal(1, Scrape.Value(apiMetrics, "authcluster_registrations_total{outcome=\"registered\"}"));
+        Assert.Equal(HttpStatusCode.NotFound, publicMetrics.StatusCode);
+    }
+
+    /// <summary>A single node's settings: SQLite in a temp folder, localhost clustering on free ports, Production.</summary>
+    private Dictionary<string, string> CommonEnvironment() => new()
+    {
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Storage__Provider"] = "Sqlite",
+        ["Storage__ConnectionString"] = $"Data Source={Path.Combine(_directory, "auth.db")}",
+        ["Cluster__ClusterId"] = "metrics-" + Guid.NewGuid().ToString("N")[..8],
+        ["Cluster__SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Auth__Signing__KeyEncryptionKey"] = AuthApiFactory.TestKek,
+        ["Auth__Passwords__BcryptCost"] = "4",
+        ["Email__Provider"] = "Pickup",
+        ["Email__PickupDirectory"] = Path.Combine(_directory, "mail"),
+        ["Email__From"] = "Shop <no-reply@shop.example>",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
+    private NodeProcess Start(string name, string dll, Dictionary<string, string> environment)
+    {
+        Directory.CreateDirectory(_directory);
+        var node = NodeProcess.Start(name, dll, environment, _directory);
+        _nodes.Add(node);
+        return node;
+    }
+
+    // Generous: a cold node's first register (key ring, activations, JIT) on a loaded CI machine takes seconds.
+    private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+
+    private static int FreePort() => TestSilo.FreePort();
+}
