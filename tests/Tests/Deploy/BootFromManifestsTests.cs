@@ -52,6 +52,9 @@ public sealed class BootFromManifestsTests
             silos.Select(s => (s.Sandbox.PodName, s.Sandbox.Address.ToString(), 11111, 30000)).OrderBy(s => s.PodName),
             members.OrderBy(m => m.Name));
 
+        var services = await boot.Boot.CheckServicesAsync();
+        Assert.Single(services);
+
         var api = Assert.Single(boot.Boot.Pods, p => p.Workload.Object.Component == "api");
         var target = boot.Boot.ServiceTarget(api, "http");
         Assert.Equal(8080, target.Port);
@@ -60,22 +63,33 @@ public sealed class BootFromManifestsTests
 
     /// <summary>The same boot catches what rendering alone never would: each mutation must make it fail.</summary>
     [SkippableTheory]
-    [InlineData("silo liveness path", "livenessProbe did not pass")]
-    [InlineData("silo env key", "exited with")]
+    [InlineData("silo liveness path", "authcluster-silo-boot-0/silo livenessProbe did not pass")]
+    [InlineData("silo env key", "authcluster-silo-boot-0/silo exited with")]
+    [InlineData("api container port", "Service authcluster-api port http: nothing accepts at http://")]
     public async Task Production_Mutated_BootCheckFails(string mutation, string expected)
     {
         await using var boot = await BootAsync(manifests => Mutate(manifests, mutation));
 
-        var failure = await Assert.ThrowsAsync<BootCheckFailedException>(() => boot.Boot.CheckProbesAsync());
+        var failure = await Assert.ThrowsAsync<BootCheckFailedException>(async () =>
+        {
+            await boot.Boot.CheckProbesAsync();
+            await boot.Boot.CheckServicesAsync();
+        });
 
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
     }
 
     private static void Mutate(List<ManifestObject> objects, string mutation)
     {
-        var silo = objects.Select(Workload.From).OfType<Workload>().Single(w => w.Object.Component == "silo").MainContainers.Single();
+        var workloads = objects.Select(Workload.From).OfType<Workload>().ToList();
+        var silo = workloads.Single(w => w.Object.Component == "silo").MainContainers.Single();
         switch (mutation)
         {
+            case "api container port":
+                // The Service's targetPort `http` now names a port the API does not listen on (Urls says 8080).
+                var api = workloads.Single(w => w.Object.Component == "api").MainContainers.Single();
+                api.Json["ports"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "http")!["containerPort"] = 8090;
+                break;
             case "silo liveness path":
                 silo.Json["livenessProbe"]!["httpGet"]!["path"] = "/health/alive";
                 break;
@@ -206,11 +220,11 @@ public sealed class BootFromManifestsTests
         using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}")));
-        var email = TestApi.UniqueEmail("boot");
-
-        using var register = await http.RegisterAsync(email, shopId: 1);
+        // A cold cluster on a busy machine may answer 503 (the contract's "try again") to its first calls.
+        var email = "";
+        using var register = await UntilNotUnavailableAsync(() => http.RegisterAsync(email = TestApi.UniqueEmail("boot"), shopId: 1));
         Assert.True(register.StatusCode == HttpStatusCode.Created, $"register: {register.StatusCode} {await register.Content.ReadAsStringAsync()}\n{boot.Diagnostics()}");
-        using var login = await http.LoginAsync(email, shopId: 1);
+        using var login = await UntilNotUnavailableAsync(() => http.LoginAsync(email, shopId: 1));
         Assert.True(login.StatusCode == HttpStatusCode.OK, $"login: {login.StatusCode} {await login.Content.ReadAsStringAsync()}");
         var tokens = await login.TokensAsync();
 
@@ -221,6 +235,22 @@ public sealed class BootFromManifestsTests
         var body = await validated.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(body.GetProperty("active").GetBoolean());
         Assert.Equal(ClientId, body.GetProperty("client_id").GetString());
+    }
+
+    private static async Task<HttpResponseMessage> UntilNotUnavailableAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var response = await send();
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
     }
 
     /// <summary>Everything one boot started, torn down in reverse.</summary>
@@ -254,13 +284,24 @@ public sealed class BootFromManifestsTests
                 await Postgres.DisposeAsync();
             }
 
-            try
+            // The containers' logs stay for diagnosis (as the process cluster's do); volumes, render and certificates go.
+            foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos().Where(e => e.Name != "logs"))
             {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp folder is harmless.
+                try
+                {
+                    if (entry is DirectoryInfo folder)
+                    {
+                        folder.Delete(recursive: true);
+                    }
+                    else
+                    {
+                        entry.Delete();
+                    }
+                }
+                catch (IOException)
+                {
+                    // A leftover temp file is harmless.
+                }
             }
         }
     }

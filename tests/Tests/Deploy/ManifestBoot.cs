@@ -73,7 +73,7 @@ internal sealed class ManifestBoot(RenderedManifests manifests, PodNetwork netwo
         var passed = new List<string>();
         foreach (var pod in Pods)
         {
-            foreach (var (container, process) in pod.Containers.Values)
+            foreach (var (container, _) in pod.Containers.Values)
             {
                 foreach (var kind in new[] { "startupProbe", "livenessProbe", "readinessProbe" })
                 {
@@ -83,7 +83,7 @@ internal sealed class ManifestBoot(RenderedManifests manifests, PodNetwork netwo
                     }
 
                     var window = kind == "readinessProbe" ? ProbeCap : Window(probe, hasStartupProbe: container.Probe("startupProbe") is not null && kind != "startupProbe");
-                    var description = await WaitForProbeAsync(pod, container, process, kind, probe, window);
+                    var description = await WaitForProbeAsync(pod, container, kind, probe, window);
                     passed.Add($"{pod.Sandbox.PodName}/{container.Name} {kind} {description}");
                 }
             }
@@ -96,18 +96,59 @@ internal sealed class ManifestBoot(RenderedManifests manifests, PodNetwork netwo
     /// The address the Service selecting <paramref name="pod"/> forwards its port <paramref name="servicePort"/> to:
     /// the pod IP and the targetPort, a name resolved through the pod's containers' ports as kube-proxy does.
     /// </summary>
-    public Uri ServiceTarget(RunningPod pod, string servicePort)
+    public Uri ServiceTarget(RunningPod pod, string servicePort) =>
+        ServiceTargets().FirstOrDefault(t => t.Pod == pod && t.PortName == servicePort).Target
+            ?? throw new BootCheckFailedException($"No Service port {servicePort} selects {pod.Sandbox.PodName}.");
+
+    /// <summary>Every Service port of every running pod it selects accepts connections at its resolved target.</summary>
+    public async Task<IReadOnlyList<string>> CheckServicesAsync()
     {
-        var service = manifests.OfKind("Service").FirstOrDefault(s =>
-                ManifestObject.StringMap(s.Json["spec"]?["selector"]) is { Count: > 0 } selector
-                && selector.All(l => pod.Workload.PodLabels.GetValueOrDefault(l.Key) == l.Value))
-            ?? throw new BootCheckFailedException($"No Service selects {pod.Sandbox.PodName}.");
-        var port = (service.Json["spec"]!["ports"]!.AsArray()).FirstOrDefault(p => p!["name"]?.GetValue<string>() == servicePort)
-            ?? throw new BootCheckFailedException($"Service {service.Name} has no port {servicePort}.");
-        var target = port["targetPort"] ?? port["port"];
-        var number = pod.Workload.MainContainers.Select(c => c.ResolvePort(target)).FirstOrDefault(n => n is not null)
-            ?? throw new BootCheckFailedException($"Service {service.Name} targets {target}, which no container of {pod.Sandbox.PodName} declares.");
-        return new Uri($"http://{pod.Sandbox.Address}:{number.ToString(CultureInfo.InvariantCulture)}");
+        var passed = new List<string>();
+        foreach (var (service, portName, pod, target) in ServiceTargets())
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (true)
+            {
+                using var client = new TcpClient();
+                using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                try
+                {
+                    await client.ConnectAsync(target.Host, target.Port, cancellation.Token);
+                    passed.Add($"Service {service}/{portName} → {target}");
+                    break;
+                }
+                catch (Exception exception) when (exception is SocketException or OperationCanceledException)
+                {
+                    if (DateTime.UtcNow > deadline)
+                    {
+                        throw new BootCheckFailedException($"Service {service} port {portName}: nothing accepts at {target}: {exception.Message}\n{Diagnostics()}");
+                    }
+                }
+
+                await Task.Delay(500);
+            }
+        }
+
+        return passed;
+    }
+
+    private IEnumerable<(string Service, string PortName, RunningPod Pod, Uri Target)> ServiceTargets()
+    {
+        foreach (var service in manifests.OfKind("Service"))
+        {
+            var selector = ManifestObject.StringMap(service.Json["spec"]?["selector"]);
+            foreach (var pod in Pods.Where(p => selector.Count > 0 && selector.All(l => p.Workload.PodLabels.GetValueOrDefault(l.Key) == l.Value)))
+            {
+                foreach (var port in service.Json["spec"]?["ports"] as JsonArray ?? [])
+                {
+                    var target = port!["targetPort"] ?? port["port"];
+                    var number = pod.Workload.MainContainers.Select(c => c.ResolvePort(target)).FirstOrDefault(n => n is not null)
+                        ?? throw new BootCheckFailedException($"Service {service.Name} targets {target}, which no container of {pod.Sandbox.PodName} declares.");
+                    yield return (service.Name, port["name"]?.GetValue<string>() ?? "", pod,
+                        new Uri($"http://{pod.Sandbox.Address}:{number.ToString(CultureInfo.InvariantCulture)}"));
+                }
+            }
+        }
     }
 
     /// <summary>The last output of every container, for failure messages.</summary>
@@ -258,19 +299,14 @@ internal sealed class ManifestBoot(RenderedManifests manifests, PodNetwork netwo
         return window < ProbeCap ? window : ProbeCap;
     }
 
-    private async Task<string> WaitForProbeAsync(RunningPod pod, Container container, ContainerProcess process, string kind, JsonObject probe, TimeSpan window)
+    private async Task<string> WaitForProbeAsync(RunningPod pod, Container container, string kind, JsonObject probe, TimeSpan window)
     {
         var timeout = TimeSpan.FromSeconds(probe["timeoutSeconds"]?.GetValue<int>() ?? 1);
         var deadline = DateTime.UtcNow + window;
         var last = "";
         while (true)
         {
-            if (process.HasExited)
-            {
-                throw new BootCheckFailedException(
-                    $"{pod.Sandbox.PodName}/{container.Name} exited with {process.ExitCode} before its {kind} passed.\n{Diagnostics()}");
-            }
-
+            ThrowIfAnyExited($"{pod.Sandbox.PodName}/{container.Name} {kind}");
             (var ok, last) = await ProbeOnceAsync(pod, container, probe, timeout);
             if (ok)
             {
@@ -284,6 +320,22 @@ internal sealed class ManifestBoot(RenderedManifests manifests, PodNetwork netwo
             }
 
             await Task.Delay(500);
+        }
+    }
+
+    /// <summary>Any main container that exits is a failure of its own (CrashLoopBackOff), whichever probe is awaited.</summary>
+    private void ThrowIfAnyExited(string waitingFor)
+    {
+        foreach (var pod in Pods)
+        {
+            foreach (var (container, process) in pod.Containers.Values)
+            {
+                if (process.HasExited)
+                {
+                    throw new BootCheckFailedException(
+                        $"{pod.Sandbox.PodName}/{container.Name} exited with {process.ExitCode} while waiting for {waitingFor}.\n{Diagnostics()}");
+                }
+            }
         }
     }
 
