@@ -47,9 +47,11 @@ public sealed class BootFromManifestsTests
 
         var silos = boot.Boot.Pods.Where(p => p.Workload.Object.Component == "silo").ToList();
         Assert.Equal(2, silos.Count);
+        // Named after their pods, at their pod IPs, on the ports the container declares: the fieldRefs and ports work.
         var members = await ActiveSilosAsync(boot.Postgres.ConnectionString, manifests);
+        var declared = silos[0].Workload.MainContainers.Single().Ports;
         Assert.Equal(
-            silos.Select(s => (s.Sandbox.PodName, s.Sandbox.Address.ToString(), 11111, 30000)).OrderBy(s => s.PodName),
+            silos.Select(s => (s.Sandbox.PodName, s.Sandbox.Address.ToString(), declared["silo"], declared["gateway"])).OrderBy(s => s.PodName),
             members.OrderBy(m => m.Name));
 
         var services = await boot.Boot.CheckServicesAsync();
