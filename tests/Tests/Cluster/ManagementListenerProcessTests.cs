@@ -10,38 +10,22 @@ namespace AuthCluster.Tests.Cluster;
 /// serves probes and metrics on its own port; the public port sends no <c>Server</c> header, has no
 /// <c>/metrics</c> and, in Production, no OpenAPI document.
 /// </summary>
-[Trait("Category", "ProcessLevel")]
+[ProcessLevel]
 public sealed class ManagementListenerProcessTests : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "authcluster-management-tests", Guid.NewGuid().ToString("N")[..12]);
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly SingleNodeProcesses _processes = new("management");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
-    }
+    public Task DisposeAsync() => _processes.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Silo_ManagementListener_ServesProbesAndMetrics()
     {
         var management = FreePort();
-        var environment = CommonEnvironment();
+        var environment = _processes.Environment();
         environment["Management__Urls"] = $"http://127.0.0.1:{management}";
-        var silo = Start("silo", Binaries.Silo, environment);
+        var silo = _processes.Start("silo", Binaries.Silo, environment);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{management}"), Timeout = TimeSpan.FromSeconds(10) };
 
         await WaitForAsync(silo, http, "/health/ready");
@@ -65,13 +49,13 @@ public sealed class ManagementListenerProcessTests : IAsyncLifetime
     public async Task Api_Production_PublicPortHasNoServerHeaderNoMetricsNoOpenApi()
     {
         var (port, management) = (FreePort(), FreePort());
-        var environment = CommonEnvironment();
+        var environment = _processes.Environment();
         environment["Urls"] = $"http://127.0.0.1:{port}";
         environment["Management__Urls"] = $"http://127.0.0.1:{management}";
         environment["Auth__Clients__0__ClientId"] = AuthApiFactory.ClientA;
         environment["Auth__Clients__0__Secret"] = AuthApiFactory.SecretA;
         environment["Auth__Clients__0__ShopIds__0"] = "1";
-        var api = Start("api", Binaries.Api, environment);
+        var api = _processes.Start("api", Binaries.Api, environment);
         using var publicPort = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         using var managementPort = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{management}"), Timeout = TimeSpan.FromSeconds(10) };
 
@@ -96,32 +80,6 @@ public sealed class ManagementListenerProcessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Contains("authcluster_client_authentication_failures_total", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, managementReady.StatusCode);
-    }
-
-    /// <summary>A single node's settings: SQLite in a temp folder, localhost clustering on free ports, Production.</summary>
-    private Dictionary<string, string> CommonEnvironment() => new()
-    {
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["Storage__Provider"] = "Sqlite",
-        ["Storage__ConnectionString"] = $"Data Source={Path.Combine(_directory, "auth.db")}",
-        ["Cluster__ClusterId"] = "mgmt-" + Guid.NewGuid().ToString("N")[..8],
-        ["Cluster__SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Auth__Signing__KeyEncryptionKey"] = AuthApiFactory.TestKek,
-        ["Auth__Passwords__BcryptCost"] = "4",
-        ["Email__Provider"] = "Pickup",
-        ["Email__PickupDirectory"] = Path.Combine(_directory, "mail"),
-        ["Email__From"] = "Shop <no-reply@shop.example>",
-        ["Logging__LogLevel__Default"] = "Warning",
-    };
-
-    private NodeProcess Start(string name, string dll, Dictionary<string, string> environment)
-    {
-        Directory.CreateDirectory(_directory);
-        var node = NodeProcess.Start(name, dll, environment, _directory);
-        _nodes.Add(node);
-        return node;
     }
 
     private static Task WaitForAsync(NodeProcess node, HttpClient http, string path) =>

@@ -14,37 +14,20 @@ namespace AuthCluster.Tests.Telemetry;
 [ProcessLevel]
 public sealed class MetricsProcessTests : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "authcluster-metrics-tests", Guid.NewGuid().ToString("N")[..12]);
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly SingleNodeProcesses _processes = new("metrics");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        // The API first, so that it does not chase a departed gateway.
-        for (var i = _nodes.Count - 1; i >= 0; i--)
-        {
-            await _nodes[i].DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
-    }
+    public Task DisposeAsync() => _processes.DisposeAsync().AsTask();
 
     [Fact]
     public async Task ReuseAndResetEmail_CountedOnTheSilosManagementPort()
     {
         // Arrange
         var (port, apiManagement, siloManagement) = (FreePort(), FreePort(), FreePort());
-        var common = CommonEnvironment();
-        var silo = Start("silo", Binaries.Silo, new(common) { ["Management__Urls"] = $"http://127.0.0.1:{siloManagement}" });
-        var api = Start("api", Binaries.Api, new(common)
+        var common = _processes.Environment();
+        var silo = _processes.Start("silo", Binaries.Silo, new(common) { ["Management__Urls"] = $"http://127.0.0.1:{siloManagement}" });
+        var api = _processes.Start("api", Binaries.Api, new(common)
         {
             ["Cluster__Mode"] = "Client",
             ["Urls"] = $"http://127.0.0.1:{port}",
@@ -84,32 +67,6 @@ public sealed class MetricsProcessTests : IAsyncLifetime
         Assert.Null(Scrape.Value(apiMetrics, "authcluster_refresh_reuse_detections_total"));
         Assert.Equal(1, Scrape.Value(apiMetrics, "authcluster_registrations_total{outcome=\"registered\"}"));
         Assert.Equal(HttpStatusCode.NotFound, publicMetrics.StatusCode);
-    }
-
-    /// <summary>A single node's settings: SQLite in a temp folder, localhost clustering on free ports, Production.</summary>
-    private Dictionary<string, string> CommonEnvironment() => new()
-    {
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["Storage__Provider"] = "Sqlite",
-        ["Storage__ConnectionString"] = $"Data Source={Path.Combine(_directory, "auth.db")}",
-        ["Cluster__ClusterId"] = "metrics-" + Guid.NewGuid().ToString("N")[..8],
-        ["Cluster__SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-        ["Auth__Signing__KeyEncryptionKey"] = AuthApiFactory.TestKek,
-        ["Auth__Passwords__BcryptCost"] = "4",
-        ["Email__Provider"] = "Pickup",
-        ["Email__PickupDirectory"] = Path.Combine(_directory, "mail"),
-        ["Email__From"] = "Shop <no-reply@shop.example>",
-        ["Logging__LogLevel__Default"] = "Warning",
-    };
-
-    private NodeProcess Start(string name, string dll, Dictionary<string, string> environment)
-    {
-        Directory.CreateDirectory(_directory);
-        var node = NodeProcess.Start(name, dll, environment, _directory);
-        _nodes.Add(node);
-        return node;
     }
 
     // Generous: a cold node's first register (key ring, activations, JIT) on a loaded CI machine takes seconds.
