@@ -45,9 +45,6 @@ public sealed partial class RevocationView(IGrainFactory grains, TimeProvider ti
         }
     }
 
-    /// <summary>Revoked sessions whose access tokens may still be unexpired.</summary>
-    public int Count => _revoked.Count;
-
     public bool IsRevoked(Guid sessionId) => _revoked.ContainsKey(sessionId);
 
     public Task Revoked(Guid sessionId, DateTimeOffset until)
