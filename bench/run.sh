@@ -11,13 +11,15 @@
 #       an already running service (no CPU per tier: its processes are not ours to watch)
 #
 # Environment: BENCH_SCENARIOS (default: all eight), BENCH_CONCURRENCY (16), BENCH_JSON (a file that gets one JSON
-# line per result). Seconds default to 15, bcrypt cost to 10.
+# line per result), BENCH_WARMUP (seconds of unmeasured mixed load on each new topology first; default 20).
+# Seconds default to 15, bcrypt cost to 10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scenarios=${BENCH_SCENARIOS:-register login guest refresh validate introspect jwks mixed}
 concurrency=${BENCH_CONCURRENCY:-16}
 json=${BENCH_JSON:-}
+warmup=${BENCH_WARMUP:-20}
 client=bench
 secret=bench-secret-0123456789-abcdefghijkl
 work=$(mktemp -d)
@@ -75,6 +77,12 @@ start_silo() { # name
 run_scenarios() { # topology urls tiers...
   local topology=$1 urls=$2; shift 2
   echo "== $topology: ${seconds}s per scenario, $concurrency workers, bcrypt cost $cost"
+  # A fresh process runs new code unoptimized, then instrumented for dynamic PGO, for tens of seconds under load;
+  # bcrypt then costs up to twice its optimized time. Every scenario is measured after the whole process is warm.
+  if (( warmup > 0 )); then
+    echo -n "warm-up (${warmup}s mixed, not counted): "
+    dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll run "$urls" "$client" "$secret" mixed --seconds "$warmup" --concurrency "$concurrency" | cut -c1-60
+  fi
   for scenario in $scenarios; do
     gen run "$urls" "$client" "$secret" "$scenario" --seconds "$seconds" --concurrency "$concurrency" "$@" || failed=1
   done
