@@ -83,14 +83,7 @@ public static class AuthSiloExtensions
         else if (storage.IsSqlite)
         {
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new SqliteSchemaInitializer(storage.ConnectionString));
-            const string sqliteStorage = StorageNames.Auth + "-sqlite";
-            silo.AddAdoNetGrainStorage(sqliteStorage, o =>
-            {
-                o.Invariant = "System.Data.SQLite";
-                o.ConnectionString = storage.ConnectionString;
-            });
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Auth, (services, _) =>
-                new SingleWriterGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(sqliteStorage)));
+            silo.AddSqliteGrainStorage(StorageNames.Auth, storage.ConnectionString);
 
             // SQLite serves persistence only; a single node keeps its few reminders in memory.
             silo.UseInMemoryReminderService();

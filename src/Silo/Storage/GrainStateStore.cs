@@ -320,7 +320,20 @@ internal sealed class SqliteGrainStateStore : GrainStateStore
 
     public override string Description => $"SQLite {_path}";
 
-    public static async Task<GrainStateStore> OpenAsync(string connectionString, string serviceId, CancellationToken ct)
+    /// <summary>Opens the file for an admin tool's batches (see the pragmas below); fails with a message for the operator when there is nothing to open.</summary>
+    public static Task<GrainStateStore> OpenAsync(string connectionString, string serviceId, CancellationToken ct) =>
+        OpenAsync(connectionString, serviceId,
+            // For this connection only. A batch rewrites index pages all over the file; checkpointing (copying the
+            // WAL back) every 4 MB as by default would rewrite them again and again, so the WAL may grow to about
+            // 200 MB first. A commit need not wait for the disk: a batch lost to a power cut is written again by
+            // running the same import again, which is how every interrupted import is finished anyway.
+            "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 50000; PRAGMA cache_size = -65536;", ct);
+
+    /// <summary>Opens the file for a running node's grain writes: every commit is on disk before it returns.</summary>
+    public static Task<GrainStateStore> OpenDurableAsync(string connectionString, string serviceId, CancellationToken ct) =>
+        OpenAsync(connectionString, serviceId, "PRAGMA synchronous = FULL;", ct);
+
+    private static async Task<GrainStateStore> OpenAsync(string connectionString, string serviceId, string pragmas, CancellationToken ct)
     {
         SqliteConnectionStringBuilder builder;
         try
@@ -349,14 +362,10 @@ internal sealed class SqliteGrainStateStore : GrainStateStore
         {
             await connection.OpenAsync(ct);
             var (read, write) = await LoadQueriesAsync(connection, ct);
-            await using (var pragmas = connection.CreateCommand())
+            await using (var command = connection.CreateCommand())
             {
-                // For this connection only. A batch rewrites index pages all over the file; checkpointing (copying the
-                // WAL back) every 4 MB as by default would rewrite them again and again, so the WAL may grow to about
-                // 200 MB first. A commit need not wait for the disk: a batch lost to a power cut is written again by
-                // running the same import again, which is how every interrupted import is finished anyway.
-                pragmas.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 50000; PRAGMA cache_size = -65536;";
-                await pragmas.ExecuteNonQueryAsync(ct);
+                command.CommandText = pragmas;
+                await command.ExecuteNonQueryAsync(ct);
             }
 
             return new SqliteGrainStateStore(connection, serviceId, read, write, path);

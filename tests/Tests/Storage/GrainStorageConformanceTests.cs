@@ -23,7 +23,7 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
 {
     protected const string Store = "store";
     protected const string DeletingStore = "store-delete";
-    private const string StateName = "counter";
+    protected const string StateName = "counter";
 
     private readonly string _serviceId = $"svc-{Guid.NewGuid():N}";
     private readonly List<TestSilo> _silos = [];
@@ -39,6 +39,15 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
     protected abstract DbConnection CreateConnection(string connectionString);
 
     public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Registers the storage under test as <paramref name="name"/>: by default Orleans' ADO.NET provider itself.</summary>
+    protected virtual void AddStorage(ISiloBuilder silo, string name, string connectionString, bool deleteStateOnClear) =>
+        silo.AddAdoNetGrainStorage(name, o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+            o.DeleteStateOnClear = deleteStateOnClear;
+        });
 
     public virtual async Task DisposeAsync()
     {
@@ -309,9 +318,9 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
 
     private static readonly GrainType TestGrainType = GrainType.Create("test");
 
-    private static GrainId GuidGrain() => GrainId.Create(TestGrainType, GrainIdKeyExtensions.CreateGuidKey(Guid.NewGuid()));
+    protected static GrainId GuidGrain() => GrainId.Create(TestGrainType, GrainIdKeyExtensions.CreateGuidKey(Guid.NewGuid()));
 
-    private static async Task<GrainState<CounterState>> ReadAsync(IGrainStorage storage, GrainId grain, string stateName = StateName)
+    protected static async Task<GrainState<CounterState>> ReadAsync(IGrainStorage storage, GrainId grain, string stateName = StateName)
     {
         var state = new GrainState<CounterState>();
         await storage.ReadStateAsync(stateName, grain, state);
@@ -320,7 +329,7 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
 
     private static IGrainStorage Storage(TestSilo silo, string name) => silo.Services.GetRequiredKeyedService<IGrainStorage>(name);
 
-    private async Task<IGrainStorage> StorageAsync(string name = Store)
+    protected async Task<IGrainStorage> StorageAsync(string name = Store)
     {
         _silo ??= await StartSiloAsync(_serviceId);
         return Storage(_silo, name);
@@ -335,23 +344,14 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
             silo.UseLocalhostClustering(TestSilo.FreePort(), TestSilo.FreePort(), serviceId: serviceId, clusterId: $"c-{Guid.NewGuid():N}");
             // Plain JSON without embedded .NET type names, as the service stores its grain state.
             silo.UseSystemTextJsonGrainStorageSerializer();
-            silo.AddAdoNetGrainStorage(Store, o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-            });
-            silo.AddAdoNetGrainStorage(DeletingStore, o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-                o.DeleteStateOnClear = true;
-            });
+            AddStorage(silo, Store, connectionString, deleteStateOnClear: false);
+            AddStorage(silo, DeletingStore, connectionString, deleteStateOnClear: true);
         });
         _silos.Add(silo);
         return silo;
     }
 
-    private async Task<long> CountRowsAsync()
+    protected async Task<long> CountRowsAsync()
     {
         await using var connection = CreateConnection(ConnectionString!);
         await connection.OpenAsync();
