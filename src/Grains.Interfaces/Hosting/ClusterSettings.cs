@@ -33,6 +33,12 @@ public sealed class ClusterSettings
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
 
+    /// <summary>
+    /// How long a grain (a session, a customer, …) stays in a silo's memory after its last call. Its state is in
+    /// storage, so the next call after that reads it again: shorter saves memory, longer saves database reads.
+    /// </summary>
+    public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromMinutes(15);
+
     public bool IsEmbedded => Mode.Equals("Embedded", StringComparison.OrdinalIgnoreCase);
     public bool UsesAdoNetClustering => Clustering.Equals("AdoNet", StringComparison.OrdinalIgnoreCase);
 

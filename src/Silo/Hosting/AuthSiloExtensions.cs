@@ -65,6 +65,12 @@ public static class AuthSiloExtensions
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
         }
 
+        silo.Configure<GrainCollectionOptions>(o =>
+        {
+            // The collector looks once per quantum (a minute by default): often enough for any idle time given.
+            o.CollectionAge = cluster.IdleDeactivation;
+            o.CollectionQuantum = TimeSpan.FromTicks(Math.Min(o.CollectionQuantum.Ticks, cluster.IdleDeactivation.Ticks / 2));
+        });
         silo.UseSystemTextJsonGrainStorageSerializer();
         silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
         if (storage.IsPostgreSql)
