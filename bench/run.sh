@@ -7,6 +7,10 @@
 #       cluster   PostgreSQL (a throw-away server), 1 silo, 1 API node in Client mode
 #       cluster2  PostgreSQL, 2 silos, 2 API nodes (requests alternate between them)
 #       all       the three, one after the other (default)
+#       memory    cluster (1 + 1): memory per session (silo) and per remembered revocation (API node), with
+#                 BENCH_SESSIONS (default 100000) guest sessions, all then logged out
+#       growth    cluster (1 + 1) twice: with 10,000 and with 1,000,000 customers already stored (bulk-imported first;
+#                 BENCH_GROWTH="10000 1000000" are the sizes)
 #   bench/run.sh url BASE_URL[,BASE_URL...] CLIENT_ID CLIENT_SECRET [seconds]
 #       an already running service (no CPU per tier: its processes are not ours to watch)
 #
@@ -97,10 +101,11 @@ embedded() {
   stop_all
 }
 
-cluster() { # silos apis
-  local silos=$1 apis=$2 silo_pids=() api_pids=() urls=()
+cluster() { # silos apis [stored-customers]
+  local silos=$1 apis=$2 stored=${3:-0} silo_pids=() api_pids=() urls=()
   pg=$(AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh start 2>/dev/null)
   Storage__ConnectionString="$pg" dotnet src/Silo/bin/Release/net10.0/AuthCluster.Silo.dll schema apply >/dev/null
+  if (( stored > 0 )); then seed "$stored"; fi
   local postmaster; postmaster=$(head -1 "$(cat "$pg_state/datadir")/postmaster.pid")
   for i in $(seq 1 "$silos"); do start_silo "silo$i"; silo_pids+=("$last_pid"); done
   for i in $(seq 1 "$apis"); do
@@ -110,10 +115,26 @@ cluster() { # silos apis
     wait_ready "http://127.0.0.1:$port/health/ready" "$work/api$i.log"
   done
   local joined; joined=$(IFS=,; echo "${urls[*]}")
-  run_scenarios "cluster ($silos silo, $apis API, PostgreSQL)" "$joined" \
+  if [[ $topology == memory ]]; then
+    gen memory "${urls[0]}" "$client" "$secret" --count "${BENCH_SESSIONS:-100000}" --concurrency "$concurrency" \
+      --tier "api=$(IFS=,; echo "${api_pids[*]}")" --tier "silo=$(IFS=,; echo "${silo_pids[*]}")" || failed=1
+    stop_all; AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh stop >/dev/null 2>&1
+    return
+  fi
+  run_scenarios "cluster ($silos silo, $apis API, PostgreSQL${3:+, $stored customers stored})" "$joined" \
     --tier "api=$(IFS=,; echo "${api_pids[*]}")" --tier "silo=$(IFS=,; echo "${silo_pids[*]}")" --tier "db=db:$postmaster"
   stop_all
   AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh stop >/dev/null 2>&1
+}
+
+# Stores N customers through the bulk import (the fast path an operator uses to move a shop in), so that scenarios
+# run against tables of that size. All share one bcrypt hash: only the number and size of the rows matter here.
+seed() { # count
+  local file="$work/seed.jsonl" started=$SECONDS
+  awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"shop_id\":1,\"email\":\"stored-%d@example.com\",\"first_name\":\"Stored\",\"last_name\":\"Customer%d\",\"password_hash\":\"$2a$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a\"}\n", i, i }' >"$file"
+  Storage__Provider=PostgreSql Storage__ConnectionString="$pg" \
+    dotnet src/Silo/bin/Release/net10.0/AuthCluster.Silo.dll customers import "$file" --json >"$work/seed.json"
+  echo "stored $1 customers by import in $((SECONDS - started)) s"
 }
 
 stop_all() {
@@ -124,7 +145,7 @@ stop_all() {
 
 topology=${1:-all}
 case "$topology" in
-  embedded|cluster|cluster2|all) seconds=${2:-15}; cost=${3:-10} ;;
+  embedded|cluster|cluster2|all|growth|memory) seconds=${2:-15}; cost=${3:-10} ;;
   url)
     [[ $# -ge 4 ]] || { usage >&2; exit 2; }
     client=$3 secret=$4 seconds=${5:-15} cost="the service's"
@@ -150,5 +171,7 @@ case "$topology" in
   cluster) cluster 1 1 ;;
   cluster2) cluster 2 2 ;;
   all) embedded; cluster 1 1; cluster 2 2 ;;
+  growth) for stored in ${BENCH_GROWTH:-10000 1000000}; do cluster 1 1 "$stored"; done ;;
+  memory) cluster 1 1 ;;
 esac
 exit $failed

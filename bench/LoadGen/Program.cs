@@ -13,6 +13,9 @@ const string Usage = """
           --tier: processes whose CPU time and peak RSS count for that tier (e.g. api=123 silo=456,457);
                   a PID given as db:PID counts that PostgreSQL postmaster and all of its backends.
           --json: append the result as one JSON line to FILE.
+      LoadGen memory <base-url> <client-id> <client-secret> --count N [--concurrency N] [--tier NAME=PID[,PID...]]...
+          memory per session and per remembered revocation: the tiers' resident memory before and after N new guest
+          sessions, and after logging all N out.
       LoadGen limits [--cost N] [--json FILE]
           the single-thread cost of one bcrypt hash at cost N (default 11) and of ES256 sign and verify.
     """;
@@ -23,6 +26,8 @@ try
     {
         ["run", var url, var clientId, var secret, var scenario, .. var rest] =>
             await Benchmark.RunAsync([.. url.Split(',').Select(u => new Uri(u.TrimEnd('/') + "/"))], clientId, secret, ScenarioNames.Parse(scenario), Options.Parse(rest)),
+        ["memory", var url, var clientId, var secret, .. var rest] =>
+            await MemoryGrowth.RunAsync(new Uri(url.TrimEnd('/') + "/"), clientId, secret, Options.Parse(rest)),
         ["limits", .. var rest] => Limits.Run(Options.Parse(rest)),
         ["help" or "--help" or "-h"] => Help(0),
         _ => Help(2),
@@ -41,11 +46,11 @@ int Help(int code)
 }
 
 /// <summary>The <c>--name value</c> options after a command's positional arguments.</summary>
-internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnlyList<Tier> Tiers, string? JsonFile)
+internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnlyList<Tier> Tiers, string? JsonFile, int Count)
 {
     public static Options Parse(IReadOnlyList<string> args)
     {
-        var (seconds, concurrency, cost, tiers, json) = (15, 16, 11, new List<Tier>(), (string?)null);
+        var (seconds, concurrency, cost, tiers, json, count) = (15, 16, 11, new List<Tier>(), (string?)null, 100_000);
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -56,11 +61,12 @@ internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnly
                 case "--cost": cost = Positive(value, "--cost"); break;
                 case "--tier": tiers.Add(Tier.Parse(value)); break;
                 case "--json": json = value; break;
+                case "--count": count = Positive(value, "--count"); break;
                 default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
             }
         }
 
-        return new Options(seconds, concurrency, cost, tiers, json);
+        return new Options(seconds, concurrency, cost, tiers, json, count);
     }
 
     private static int Positive(string text, string name) =>

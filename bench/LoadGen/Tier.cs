@@ -25,7 +25,10 @@ internal sealed record Tier(string Name, IReadOnlyList<int> Pids, bool WithChild
     public TimeSpan CpuTime() => TimeSpan.FromSeconds(Processes().Sum(pid => Stat(pid) is { } s ? s.Ticks : 0) / TicksPerSecond);
 
     /// <summary>The highest resident memory any one of the tier's processes has reached (VmHWM), in MiB.</summary>
-    public double PeakRssMiB() => Processes().Select(PeakRssKiB).DefaultIfEmpty(0).Max() / 1024.0;
+    public double PeakRssMiB() => Processes().Select(pid => StatusKiB(pid, "VmHWM:")).DefaultIfEmpty(0).Max() / 1024.0;
+
+    /// <summary>The resident memory of the tier's processes now (VmRSS, summed), in MiB.</summary>
+    public double RssMiB() => Processes().Sum(pid => StatusKiB(pid, "VmRSS:")) / 1024.0;
 
     private IEnumerable<int> Processes()
     {
@@ -58,11 +61,11 @@ internal sealed record Tier(string Name, IReadOnlyList<int> Pids, bool WithChild
         }
     }
 
-    private static long PeakRssKiB(int pid)
+    private static long StatusKiB(int pid, string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
         }
         catch (IOException)

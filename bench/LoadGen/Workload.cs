@@ -98,6 +98,17 @@ internal sealed class Workload(IReadOnlyList<HttpClient> nodes, string clientId,
         Content = JsonContent.Create(new { first_name = "Load", last_name = "Test", email, password = Password, shop_id = 1 }),
     });
 
+    /// <summary>A new guest session; its access token.</summary>
+    public async Task<string> NewSessionAsync() => (await GuestAsync()).GetProperty("access_token").GetString()!;
+
+    /// <summary>Logs out the session of <paramref name="accessToken"/> (it is revoked on every API node).</summary>
+    public Task LogoutAsync(string accessToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/auth/logout");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return SendAsync(request, client: false);
+    }
+
     private Task<JsonElement> GuestAsync() => SendAsync(new HttpRequestMessage(HttpMethod.Post, "v1/auth/login/guest")
     {
         Content = JsonContent.Create(new { first_name = "Guest", last_name = "Load", email = $"guest-{_run}@example.com", shop_id = 1 }),
