@@ -2,7 +2,7 @@
 # The benchmark suite. Builds Release, starts the topology it measures on this machine (with the load generator on
 # the same machine), runs every scenario against it, and prints one line per scenario plus the machine's limits.
 #
-#   bench/run.sh [embedded|cluster|cluster2|all] [seconds] [bcrypt-cost]
+#   bench/run.sh [embedded|cluster|cluster2|all|memory|growth] [seconds] [bcrypt-cost]
 #       embedded  one node as `dotnet run --project src/Api` runs it (Embedded silo, SQLite), Production settings
 #       cluster   PostgreSQL (a throw-away server), 1 silo, 1 API node in Client mode
 #       cluster2  PostgreSQL, 2 silos, 2 API nodes (requests alternate between them)
@@ -30,7 +30,7 @@ work=$(mktemp -d)
 pids=()
 pg_state="$work/pg"
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
