@@ -15,7 +15,8 @@
 #       an already running service (no CPU per tier: its processes are not ours to watch)
 #
 # Environment: BENCH_SCENARIOS (default: all eight), BENCH_CONCURRENCY (16), BENCH_JSON (a file that gets one JSON
-# line per result), BENCH_WARMUP (seconds of unmeasured mixed load on each new topology first; default 20).
+# line per result), BENCH_WARMUP (seconds of unmeasured mixed load on each new topology first; default 20),
+# BENCH_PG_OPTIONS (appended to the cluster's PostgreSQL connection string, e.g. "Max Auto Prepare=0" to compare).
 # Seconds default to 15, bcrypt cost to 10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,7 +104,7 @@ embedded() {
 
 cluster() { # silos apis [stored-customers]
   local silos=$1 apis=$2 stored=${3:-0} silo_pids=() api_pids=() urls=()
-  pg=$(AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh start 2>/dev/null)
+  pg=$(AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh start 2>/dev/null)${BENCH_PG_OPTIONS:+;$BENCH_PG_OPTIONS}
   Storage__ConnectionString="$pg" dotnet src/Silo/bin/Release/net10.0/AuthCluster.Silo.dll schema apply >/dev/null
   if (( stored > 0 )); then seed "$stored"; fi
   local postmaster; postmaster=$(head -1 "$(cat "$pg_state/datadir")/postmaster.pid")

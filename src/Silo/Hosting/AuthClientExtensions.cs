@@ -1,4 +1,5 @@
 using AuthCluster.Grains.Interfaces.Hosting;
+using AuthCluster.Silo.Storage;
 using Orleans.Configuration;
 
 namespace AuthCluster.Silo.Hosting;
@@ -22,7 +23,7 @@ public static class AuthClientExtensions
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = storage.ConnectionString;
+                o.ConnectionString = PostgreSqlConnections.ForOrleans(storage.ConnectionString);
             });
         }
         else

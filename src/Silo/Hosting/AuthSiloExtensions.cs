@@ -54,7 +54,7 @@ public static class AuthSiloExtensions
             silo.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = storage.ConnectionString;
+                o.ConnectionString = PostgreSqlConnections.ForOrleans(storage.ConnectionString);
             });
             var advertised = string.IsNullOrEmpty(cluster.AdvertisedIP) ? IPAddress.Loopback : IPAddress.Parse(cluster.AdvertisedIP);
             silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
@@ -78,12 +78,12 @@ public static class AuthSiloExtensions
             silo.AddAdoNetGrainStorage(StorageNames.Auth, o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = storage.ConnectionString;
+                o.ConnectionString = PostgreSqlConnections.ForOrleans(storage.ConnectionString);
             });
             silo.UseAdoNetReminderService(o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = storage.ConnectionString;
+                o.ConnectionString = PostgreSqlConnections.ForOrleans(storage.ConnectionString);
             });
         }
         else if (storage.IsSqlite)
