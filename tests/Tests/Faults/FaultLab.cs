@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using AuthCluster.Tests.Cluster;
+using AuthCluster.Tests.Infrastructure;
 
 namespace AuthCluster.Tests.Faults;
 
@@ -77,10 +77,12 @@ internal sealed class FaultLab : IAsyncDisposable
     /// <summary>
     /// One scenario: load for <paramref name="warmUp"/>, then <paramref name="fault"/>, after <paramref name="hold"/>
     /// <paramref name="heal"/>, then <paramref name="observe"/> more of load; then the read-back and the checker.
-    /// Both actions return a note for the report (what the cluster did).
+    /// Both actions return a note for the report (what the cluster did); <paramref name="onHistory"/> sees the whole
+    /// recorded history (e.g. to chart it).
     /// </summary>
     public async Task<ScenarioReport> RunAsync(
-        string name, Func<Task<string>> fault, Func<Task<string>> heal, TimeSpan hold, TimeSpan observe, TimeSpan? warmUp = null)
+        string name, Func<Task<string>> fault, Func<Task<string>> heal, TimeSpan hold, TimeSpan observe, TimeSpan? warmUp = null,
+        Action<IReadOnlyList<HistoryEntry>>? onHistory = null)
     {
         using var load = new RecordedLoad(Cluster.Apis, PickupDirectory);
         using var stop = new CancellationTokenSource();
@@ -89,7 +91,7 @@ internal sealed class FaultLab : IAsyncDisposable
         DateTime faultAt, healedAt;
         try
         {
-            await Task.Delay(warmUp ?? TimeSpan.FromSeconds(4));
+            await Task.Delay(warmUp ?? TimeSpan.FromSeconds(3));
             faultAt = DateTime.UtcNow;
             faultNote = await fault();
             await Task.Delay(faultAt + hold - DateTime.UtcNow is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
@@ -106,6 +108,7 @@ internal sealed class FaultLab : IAsyncDisposable
         var readBack = Stopwatch.StartNew();
         await load.ReadBackAsync(RefreshReuseGrace);
         var history = load.History.Snapshot();
+        onHistory?.Invoke(history);
         var result = HistoryChecker.Check(history, RefreshReuseGrace);
         return ScenarioReport.From(name, history, faultAt, healedAt, result, $"{faultNote}; {healNote}".Trim(' ', ';'), readBack.Elapsed);
     }
@@ -133,18 +136,43 @@ internal sealed class FaultLab : IAsyncDisposable
     /// </summary>
     public async Task<string> RestartEndedSilosAsync(TimeSpan timeout)
     {
-        var ended = Cluster.Silos.Where(s => s.Process.HasExited && Cluster.Silos.Last(t => t.Pod == s.Pod) == s).ToList();
+        var (replaced, allActive) = await ReplaceEndedSilosAsync(timeout);
+        return $"{replaced}; {await allActive}";
+    }
+
+    /// <summary>
+    /// As <see cref="RestartEndedSilosAsync"/>, but returns once the replacements are started: the note says which
+    /// silos ended, the task says when all of them were active again (a silo's start takes long on a busy machine).
+    /// </summary>
+    public async Task<(string Replaced, Task<string> AllActive)> ReplaceEndedSilosAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        // A silo the membership table calls dead is on its way out (it stops itself once it reads that), however
+        // alive its process still looks: wait for it to go, as the kubelet would see the container exit.
+        var statuses = await Cluster.SiloStatusesAsync();
+        var ended = LiveSilos().Where(s => s.Process.HasExited || statuses.GetValueOrDefault(s.Endpoint) == global::AuthCluster.Tests.Cluster.SiloStatus.Dead).ToList();
         foreach (var silo in ended)
         {
             Cluster.ExpectExit(silo);
+            if (!silo.Process.HasExited && !await Poll.TryUntilAsync((Func<bool>)(() => silo.Process.HasExited), TimeSpan.FromSeconds(30)))
+            {
+                Cluster.Kill(silo);
+            }
+
             Cluster.StartSilo(silo.Pod);
         }
 
-        var clock = Stopwatch.StartNew();
-        await Cluster.WaitForActiveSilosAsync(LiveSilos().Count(), timeout);
-        return ended.Count == 0
-            ? FormattableString.Invariant($"all silos active {clock.Elapsed.TotalSeconds:F1} s after the heal")
-            : FormattableString.Invariant($"{string.Join(", ", ended.Select(s => $"{s.Process.Name} (exit {s.Process.ExitCode})"))} restarted in its pod, all active after {clock.Elapsed.TotalSeconds:F1} s");
+        var count = LiveSilos().Count;
+        var replaced = ended.Count == 0
+            ? "no silo ended"
+            : $"{string.Join(", ", ended.Select(s => $"{s.Process.Name} ended (exit {s.Process.ExitCode})"))} and was restarted in its pod";
+        return (replaced, AllActiveAsync());
+
+        async Task<string> AllActiveAsync()
+        {
+            await Cluster.WaitForActiveSilosAsync(count, timeout);
+            return FormattableString.Invariant($"all {count} silos active {clock.Elapsed.TotalSeconds:F1} s after the heal");
+        }
     }
 
     /// <summary>The silo processes of the current generation: the latest one in each pod.</summary>
@@ -188,7 +216,8 @@ internal sealed record ScenarioReport(
     TimeSpan MaxLatency,
     CheckResult Check,
     string Notes,
-    TimeSpan ReadBack)
+    TimeSpan ReadBack,
+    string FailureTimeline)
 {
     /// <summary>Failures closer together than this count as one window of unavailability.</summary>
     private static readonly TimeSpan Joining = TimeSpan.FromSeconds(1);
@@ -226,12 +255,14 @@ internal sealed record ScenarioReport(
             load.Count == 0 ? TimeSpan.Zero : load.Max(e => e.End - e.Start),
             check,
             notes,
-            readBack);
+            readBack,
+            string.Join(", ", failed.Take(30).Select(e => FormattableString.Invariant($"{(e.Start - faultAt).TotalSeconds:+0.0;-0.0}s {e.Operation} {e.Status} {e.Api} ({(e.End - e.Start).TotalSeconds:F1} s)"))));
     }
 
-    public override string ToString() => FormattableString.Invariant(
-        $"{Name}: {Failed} of {Requests} requests failed{(Failed > 0 ? $" ({FailedByStatus})" : "")}; longest unavailability {LongestUnavailability.TotalSeconds:F1} s; "
-        + $"last failure {RecoveryAfterHeal.TotalSeconds:F1} s after the heal; max latency {MaxLatency.TotalSeconds:F1} s; {Check.Summary}; {Notes}");
+    public override string ToString() =>
+        FormattableString.Invariant($"{Name}: {Failed} of {Requests} requests failed{(Failed > 0 ? $" ({FailedByStatus})" : "")}; longest unavailability {LongestUnavailability.TotalSeconds:F1} s; ")
+        + FormattableString.Invariant($"last failure {RecoveryAfterHeal.TotalSeconds:F1} s after the heal; max latency {MaxLatency.TotalSeconds:F1} s; {Check.Summary}; {Notes}")
+        + (Failed > 0 ? $"\n    failures (start relative to the fault, operation, status, node, duration): {FailureTimeline}" : "");
 
     /// <summary>A row of the table in docs/cluster.md.</summary>
     public string MarkdownRow => FormattableString.Invariant(

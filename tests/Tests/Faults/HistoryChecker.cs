@@ -135,7 +135,8 @@ internal static class HistoryChecker
         // Tokens are handed out before they are presented, so one pass in order of the answers' arrival finds every family.
         foreach (var entry in entries.OrderBy(e => e.End))
         {
-            if (entry.Acknowledged && entry.Operation is Operation.Register or Operation.Login or Operation.Guest or Operation.PasswordChange
+            // The read-back's logins make sessions too, but nothing is expected of those.
+            if (entry.Phase == Phase.Load && entry.Acknowledged && entry.Operation is Operation.Register or Operation.Login or Operation.Guest or Operation.PasswordChange
                 && entry.IssuedRefresh is not null)
             {
                 var session = new Session(entry);

@@ -14,7 +14,7 @@ public sealed class HistoryCheckerTests
             .Refresh("r0", "r1", "a1", at: 1)
             .Refresh("r0", "r1", "a1b", at: 2) // retired, within the grace window: the same successor
             .Validate("a1", active: true, at: 3)
-            .ReadBackLogin("ada@x", "pw1", 200, at: 30)
+            .ReadBackLogin("ada@x", "pw1", 200, at: 30, refresh: "r-rb", access: "a-rb") // a session nothing is expected of
             .ReadBackRefresh("r1", "r2", "a2", at: 30)
             .ReadBackValidate("a1b", active: true, at: 30)
             .Entries;
@@ -209,8 +209,8 @@ public sealed class HistoryCheckerTests
         public Script PasswordChange(string email, string password, int status, string? refresh, string? access, double at) =>
             Add(Operation.PasswordChange, Phase.Load, status, at, e => e with { Account = email, Password = password, IssuedRefresh = refresh, IssuedAccess = access });
 
-        public Script ReadBackLogin(string email, string password, int status, double at) =>
-            Add(Operation.Login, Phase.ReadBack, status, at, e => e with { Account = email, Password = password });
+        public Script ReadBackLogin(string email, string password, int status, double at, string? refresh = null, string? access = null) =>
+            Add(Operation.Login, Phase.ReadBack, status, at, e => e with { Account = email, Password = password, IssuedRefresh = refresh, IssuedAccess = access });
 
         public Script ReadBackRefresh(string presented, string? successor = null, string? access = null, double at = 0, int status = 200) =>
             Add(Operation.Refresh, Phase.ReadBack, successor is null ? status : 200, at, e => e with { PresentedRefresh = presented, IssuedRefresh = successor, IssuedAccess = access });
