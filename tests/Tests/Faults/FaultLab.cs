@@ -52,7 +52,7 @@ internal sealed class FaultLab : IAsyncDisposable
             cluster = await ProcessCluster.CreateAsync(postgres.ConnectionString, name, network);
             cluster.Overrides["Cluster__ShutdownTimeout"] = ShutdownTimeout.ToString("c", CultureInfo.InvariantCulture);
             var lab = new FaultLab(network, postgres, cluster);
-            await cluster.StartAsync(silos, apis);
+            await lab.StartNodesAsync(silos, apis);
             return lab;
         }
         catch
@@ -73,6 +73,42 @@ internal sealed class FaultLab : IAsyncDisposable
     }
 
     public string PickupDirectory => Path.Combine(Cluster.LogDirectory, "mail");
+
+    /// <summary>
+    /// Starts the nodes and waits until every silo is active and every API node ready. A silo starved of CPU while it
+    /// joins (a busy 2-core machine) can be declared dead before it has joined and then stops itself; Kubernetes would
+    /// restart its container, and so does the lab, twice at most.
+    /// </summary>
+    private async Task StartNodesAsync(int silos, int apis)
+    {
+        for (var i = 0; i < silos; i++)
+        {
+            Cluster.StartSilo();
+        }
+
+        for (var i = 0; i < apis; i++)
+        {
+            Cluster.StartApi();
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await Cluster.WaitForActiveSilosAsync(silos, TimeSpan.FromSeconds(120));
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 2)
+            {
+                await ReplaceEndedSilosAsync(TimeSpan.FromSeconds(120));
+            }
+        }
+
+        foreach (var api in Cluster.Apis)
+        {
+            await Cluster.WaitReadyAsync(api, TimeSpan.FromSeconds(90));
+        }
+    }
 
     /// <summary>
     /// One scenario: load for <paramref name="warmUp"/>, then <paramref name="fault"/>, after <paramref name="hold"/>
