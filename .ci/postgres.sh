@@ -6,9 +6,12 @@
 #   .ci/postgres.sh resume  -> starts a paused server again with the same data
 # AUTHCLUSTER_PG_PORT and AUTHCLUSTER_PG_STATE (where the data dir is recorded) let several servers
 # run side by side, e.g. a throw-away one that a fault test stops and starts without disturbing others.
+# AUTHCLUSTER_PG_LISTEN (default 127.0.0.1) is the address it listens on; any other address (a network
+# namespace's own, as the fault tests give it) also admits clients from the subnets that address is on.
 set -euo pipefail
 
 PORT="${AUTHCLUSTER_PG_PORT:-55432}"
+LISTEN="${AUTHCLUSTER_PG_LISTEN:-127.0.0.1}"
 DB=authcluster
 STATE_DIR="${AUTHCLUSTER_PG_STATE:-/tmp/authcluster-pg}"
 DATADIR_FILE="$STATE_DIR/datadir"
@@ -53,6 +56,7 @@ start() {
     chown postgres: "$datadir" 2>/dev/null || true
     chmod 700 "$datadir"
     echo "$datadir" > "$DATADIR_FILE"
+    echo "$LISTEN" > "$STATE_DIR/listen"
 
     as_pg "$bindir/initdb" -D "$datadir" -U postgres --auth=trust --encoding=UTF8 --no-locale >/dev/null
     # Loopback only and trust: a disposable test server, never reachable from outside.
@@ -61,13 +65,15 @@ local all all trust
 host  all all 127.0.0.1/32 trust
 host  all all ::1/128 trust
 HBA
+    # samenet: the subnets of the server's own addresses, i.e. a test's bridge, never the host's other networks.
+    [[ "$LISTEN" == 127.0.0.1 ]] || echo "host  all all samenet trust" >> "$datadir/pg_hba.conf"
     chown postgres: "$datadir/pg_hba.conf" 2>/dev/null || true
     # The socket lives in the data dir so the system's /var/run/postgresql is not needed.
     pg_ctl_start "$bindir" "$datadir"
-    as_pg "$bindir/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB"
+    as_pg "$bindir/createdb" -h "$LISTEN" -p "$PORT" -U postgres "$DB"
   fi
 
-  echo "Host=127.0.0.1;Port=$PORT;Username=postgres;Database=$DB"
+  echo "Host=$LISTEN;Port=$PORT;Username=postgres;Database=$DB"
 }
 
 stop() {
@@ -89,7 +95,7 @@ stop() {
 pg_ctl_start() {
   local bindir="$1" datadir="$2"
   as_pg "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $datadir -c fsync=off -c max_connections=200" start >&2
+    -o "-c listen_addresses=$LISTEN -p $PORT -k $datadir -c fsync=off -c max_connections=200" start >&2
 }
 
 pause() {
@@ -99,6 +105,7 @@ pause() {
 
 resume() {
   [[ -f "$DATADIR_FILE" ]] || { log "not running"; exit 1; }
+  [[ -f "$STATE_DIR/listen" ]] && LISTEN="$(cat "$STATE_DIR/listen")"
   pg_ctl_start "$(find_bindir)" "$(cat "$DATADIR_FILE")"
 }
 

@@ -83,7 +83,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             var faultAt = DateTime.UtcNow;
             var exitCode = await cluster.TerminateAsync(victim, TimeSpan.FromSeconds(40));
             var shutdown = DateTime.UtcNow - faultAt;
-            var status = (await cluster.SiloStatusesAsync()).GetValueOrDefault(victim.SiloPort);
+            var status = (await cluster.SiloStatusesAsync()).GetValueOrDefault(victim.Endpoint);
             cluster.StartSilo();
             await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(60));
             await Task.Delay(ObservationAfterRecovery);
@@ -426,7 +426,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 
     private static async Task<DateTime> WaitForStatusAsync(ProcessCluster cluster, SiloNode silo, SiloStatus status, TimeSpan timeout)
     {
-        await WaitUntilAsync(async () => (await cluster.SiloStatusesAsync()).GetValueOrDefault(silo.SiloPort) == status, timeout, TimeSpan.FromMilliseconds(100));
+        await WaitUntilAsync(async () => (await cluster.SiloStatusesAsync()).GetValueOrDefault(silo.Endpoint) == status, timeout, TimeSpan.FromMilliseconds(100));
         return DateTime.UtcNow;
     }
 

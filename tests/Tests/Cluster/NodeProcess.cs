@@ -51,9 +51,17 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public string LogPath { get; private init; } = "";
 
-    public static NodeProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory, params string[] arguments)
+    public static NodeProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory, params string[] arguments) =>
+        Start(name, dll, environment, logDirectory, networkNamespace: null, arguments);
+
+    /// <summary>
+    /// Starts the node inside a Linux network namespace (<c>ip netns exec</c>, which execs the node itself, so the
+    /// process id, signals and exit code are the node's own).
+    /// </summary>
+    public static NodeProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory, string? networkNamespace, params string[] arguments)
     {
-        var info = new ProcessStartInfo(DotnetHost(), [dll, .. arguments])
+        string[] command = [DotnetHost(), dll, .. arguments];
+        var info = new ProcessStartInfo(networkNamespace is null ? command[0] : "ip", networkNamespace is null ? command[1..] : ["netns", "exec", networkNamespace, .. command])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Reflection;
+using AuthCluster.Tests.Faults;
 using AuthCluster.Tests.Infrastructure;
 using AuthCluster.Tests.Storage;
 using Npgsql;
@@ -13,6 +14,11 @@ namespace AuthCluster.Tests.Cluster;
 /// explicitly, on a database of their own that <c>schema apply</c> created. Nothing is built at run time.
 /// Cluster traffic is TLS with client certificates, as in production: every node gets a certificate of the
 /// cluster's own throw-away CA.
+/// <para>
+/// Given a <see cref="PodNetwork"/>, every node runs in a network namespace of its own on the network's bridge, with
+/// its own address (advertised as a pod IP would be) and the same fixed ports in every pod, so that partitions
+/// between single nodes can be made (<see cref="PodNetwork.Partition"/>). Otherwise everything is on loopback.
+/// </para>
 /// </summary>
 internal sealed class ProcessCluster : IAsyncDisposable
 {
@@ -20,16 +26,28 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public const string ClientSecret = AuthApiFactory.SecretA;
     public const long ShopId = AuthApiFactory.ShopA;
 
+    /// <summary>Where password-reset links of the test client may point.</summary>
+    public const string ResetUrlOrigin = "https://shop-a.example";
+
     private readonly List<NodeProcess> _nodes = [];
     private readonly HashSet<NodeProcess> _stopped = [];
     private readonly string _clusterId = "fault-" + Guid.NewGuid().ToString("N")[..10];
     private int _siloCount;
     private int _apiCount;
 
-    private ProcessCluster(string connectionString, string logDirectory)
+    /// <summary>The ports of every pod on a <see cref="PodNetwork"/>: each pod has its own address, so they never clash.</summary>
+    private const int PodSiloPort = 11111;
+    private const int PodGatewayPort = 30000;
+    private const int PodHttpPort = 8080;
+    private const int PodManagementPort = 8081;
+
+    private readonly PodNetwork? _network;
+
+    private ProcessCluster(string connectionString, string logDirectory, PodNetwork? network)
     {
         ConnectionString = connectionString;
         LogDirectory = logDirectory;
+        _network = network;
     }
 
     public string ConnectionString { get; }
@@ -52,11 +70,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public string TlsDirectory => Path.Combine(LogDirectory, "tls");
 
     /// <summary>Creates a fresh database on <paramref name="serverConnectionString"/> and applies the schema with the real command.</summary>
-    public static async Task<ProcessCluster> CreateAsync(string serverConnectionString, string testName)
+    /// <remarks>With <paramref name="network"/>, nodes start in pods of it (the server must be reachable from there).</remarks>
+    public static async Task<ProcessCluster> CreateAsync(string serverConnectionString, string testName, PodNetwork? network = null)
     {
         var connectionString = await CreateDatabaseAsync(serverConnectionString);
         var logs = Path.Combine(Path.GetTempPath(), "authcluster-cluster-tests", $"{DateTime.UtcNow:HHmmss}-{testName}-{Guid.NewGuid():N}"[..32]);
-        var cluster = new ProcessCluster(connectionString, logs);
+        var cluster = new ProcessCluster(connectionString, logs, network);
         cluster.CertificateAuthority.IssueTo(cluster.TlsDirectory, "authcluster-node");
         var (exitCode, output) = await cluster.RunSiloCommandAsync("schema", "apply");
         Assert.True(exitCode == 0, $"schema apply failed ({exitCode}): {output}");
@@ -66,16 +85,22 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public Task<(int ExitCode, string Output)> RunSiloCommandAsync(params string[] arguments) =>
         NodeProcess.RunAsync(Binaries.Silo, CommonEnvironment(), LogDirectory, TimeSpan.FromSeconds(60), arguments);
 
-    public SiloNode StartSilo()
+    /// <summary>
+    /// Starts a silo; on a pod network in a new pod, or in <paramref name="pod"/> (a restarted container: the same
+    /// address and ports, a new process and membership generation).
+    /// </summary>
+    public SiloNode StartSilo(PodSandbox? pod = null)
     {
         var name = $"silo{++_siloCount}";
-        var siloPort = FreePort();
-        var environment = CommonEnvironment();
+        pod ??= _network?.AddPod(name);
+        var address = pod?.Address ?? IPAddress.Loopback;
+        var siloPort = pod is null ? FreePort() : PodSiloPort;
+        var environment = CommonEnvironment(pod);
         environment["Cluster__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
-        environment["Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
-        environment["Cluster__AdvertisedIP"] = "127.0.0.1";
+        environment["Cluster__GatewayPort"] = (pod is null ? FreePort() : PodGatewayPort).ToString(CultureInfo.InvariantCulture);
+        environment["Cluster__AdvertisedIP"] = address.ToString();
         environment["Cluster__SiloName"] = name;
-        var silo = new SiloNode(NodeProcess.Start(name, Binaries.Silo, environment, LogDirectory), siloPort);
+        var silo = new SiloNode(NodeProcess.Start(name, Binaries.Silo, environment, LogDirectory, pod?.NetworkNamespace), new IPEndPoint(address, siloPort), pod);
         _nodes.Add(silo.Process);
         Silos.Add(silo);
         return silo;
@@ -84,15 +109,18 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public ApiNode StartApi()
     {
         var name = $"api{++_apiCount}";
-        var port = FreePort();
-        var environment = CommonEnvironment();
+        var pod = _network?.AddPod(name);
+        var address = pod?.Address ?? IPAddress.Loopback;
+        var port = pod is null ? FreePort() : PodHttpPort;
+        var environment = CommonEnvironment(pod);
         environment["Cluster__Mode"] = "Client";
-        environment["Urls"] = $"http://127.0.0.1:{port}";
+        environment["Urls"] = $"http://{address}:{port}";
         environment["Auth__Clients__0__ClientId"] = ClientId;
         environment["Auth__Clients__0__Secret"] = ClientSecret;
         environment["Auth__Clients__0__ShopIds__0"] = ShopId.ToString(CultureInfo.InvariantCulture);
         environment["RateLimiting__PermitLimit"] = "10000000";
-        var api = new ApiNode(NodeProcess.Start(name, Binaries.Api, environment, LogDirectory), new Uri($"http://127.0.0.1:{port}"));
+        environment["Auth__Clients__0__ResetUrlOrigins__0"] = ResetUrlOrigin;
+        var api = new ApiNode(NodeProcess.Start(name, Binaries.Api, environment, LogDirectory, pod?.NetworkNamespace), new Uri($"http://{address}:{port}"), pod);
         _nodes.Add(api.Process);
         Apis.Add(api);
         return api;
@@ -140,21 +168,21 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The membership status of every silo of this cluster, by silo port.</summary>
-    public async Task<Dictionary<int, SiloStatus>> SiloStatusesAsync()
+    /// <summary>The membership status of every silo of this cluster, by silo address (the latest generation's).</summary>
+    public async Task<Dictionary<IPEndPoint, SiloStatus>> SiloStatusesAsync()
     {
-        var result = new Dictionary<int, SiloStatus>();
+        var result = new Dictionary<IPEndPoint, SiloStatus>();
         try
         {
             await using var connection = new NpgsqlConnection(ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
-                "SELECT port, status FROM orleans_membership WHERE deployment_id = @id ORDER BY generation", connection);
+                "SELECT address, port, status FROM orleans_membership WHERE deployment_id = @id ORDER BY generation", connection);
             command.Parameters.AddWithValue("id", _clusterId);
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                result[reader.GetInt32(0)] = (SiloStatus)reader.GetInt32(1);
+                result[new IPEndPoint(IPAddress.Parse(reader.GetString(0)), reader.GetInt32(1))] = (SiloStatus)reader.GetInt32(2);
             }
         }
         catch (NpgsqlException)
@@ -216,6 +244,9 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A silo that may end on its own from now on (e.g. one the others declare dead shuts itself down).</summary>
+    public void ExpectExit(SiloNode silo) => _stopped.Add(silo.Process);
+
     /// <summary><c>kill -9</c> of a silo.</summary>
     public void Kill(SiloNode silo)
     {
@@ -238,7 +269,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string> CommonEnvironment()
+    /// <summary>The settings every node shares; a node in <paramref name="pod"/> serves its management listener on its pod IP.</summary>
+    private Dictionary<string, string> CommonEnvironment(PodSandbox? pod = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -260,7 +292,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             // Many logins per account in a long run must not evict sessions the ledger still counts on.
             ["Auth__Sessions__MaxPerCustomer"] = "1000",
             // Every node has a management listener (metrics, probes); on one host each needs its own port.
-            ["Management__Urls"] = "http://127.0.0.1:0",
+            ["Management__Urls"] = pod is null ? "http://127.0.0.1:0" : $"http://{pod.Address}:{PodManagementPort}",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information",
             ["Logging__LogLevel__AuthCluster"] = "Information",
@@ -295,9 +327,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
     private static int FreePort() => TestSilo.FreePort();
 }
 
-internal sealed record SiloNode(NodeProcess Process, int SiloPort);
+/// <summary>A silo process, the address it advertises, and its pod when it runs on a <see cref="PodNetwork"/>.</summary>
+internal sealed record SiloNode(NodeProcess Process, IPEndPoint Endpoint, PodSandbox? Pod = null);
 
-internal sealed record ApiNode(NodeProcess Process, Uri BaseAddress);
+/// <summary>An API node process, where it serves HTTP, and its pod when it runs on a <see cref="PodNetwork"/>.</summary>
+internal sealed record ApiNode(NodeProcess Process, Uri BaseAddress, PodSandbox? Pod = null);
 
 /// <summary>Orleans' <c>SiloStatus</c> values as stored in the membership table.</summary>
 internal enum SiloStatus

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AuthCluster.Tests.Cluster;
+using AuthCluster.Tests.Faults;
 using AuthCluster.Tests.Infrastructure;
 using Npgsql;
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AuthCluster.Tests.Cluster;
+using AuthCluster.Tests.Faults;
 
 namespace AuthCluster.Tests.Deploy;
 
