@@ -174,8 +174,8 @@ public sealed class RepeatedOperationTests(ClusterFixture fixture)
         var sessionId = Guid.NewGuid();
         var first = await index.Login(Password, Client, sessionId);
 
-        var wrongPassword = await index.Login("another-secret-phrase-77", Client, sessionId);
         await Assert.ThrowsAsync<AlreadyCreatedException>(() => index.Login(Password, OtherClient, sessionId));
+        var wrongPassword = await index.Login("another-secret-phrase-77", Client, sessionId);
 
         Assert.Equal(LoginOutcome.InvalidCredentials, wrongPassword.Outcome);
         Assert.Null(wrongPassword.Grant);
