@@ -57,7 +57,18 @@ public static class FailurePolicy
     /// How many attempts of one idempotent call may be outstanding at once: the first, and repeats sent when a gateway
     /// connection is lost while it runs (a silo died; the attempt may have died with it).
     /// </summary>
-    public const int MaxParallelAttempts = 3;
+    public const int MaxParallelAttempts = 6;
+
+    /// <summary>
+    /// How long after an API node lost a gateway connection (a silo died) its idempotent calls are sent again when an
+    /// attempt goes unanswered for <see cref="HedgeAfter"/>: until the dead silo is declared dead (1–2 s) and its
+    /// grains' directory entries are recovered, a call to one of its grains may be lost on the way even through a
+    /// live gateway, and would otherwise wait for its response timeout.
+    /// </summary>
+    public static readonly TimeSpan SiloLossSuspicion = TimeSpan.FromSeconds(6);
+
+    /// <summary>See <see cref="SiloLossSuspicion"/>: well above a healthy call's latency, well below the 2 s a request may take.</summary>
+    public static readonly TimeSpan HedgeAfter = TimeSpan.FromMilliseconds(400);
 
     // Quick first retries (a stopping silo's rejections clear at once), then four times a second: a call to a grain of
     // a silo that died is rejected at once until the silo is declared dead (1–2 s), and must reach the grain's new

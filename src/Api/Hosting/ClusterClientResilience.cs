@@ -127,7 +127,10 @@ internal sealed partial class GrainCallRetryFilter(
         }
     }
 
-    /// <summary>Idempotent calls: repeated after a transient failure, and sent again at once when a silo is lost.</summary>
+    /// <summary>
+    /// Idempotent calls: repeated after a transient failure; sent again at once when a gateway connection is lost while
+    /// they run; and, for a few seconds after such a loss, sent again whenever an attempt goes unanswered for a moment.
+    /// </summary>
     private async Task InvokeRepeatableAsync(IOutgoingGrainCallContext context, RetrySafety safety, Func<Task, object?> result)
     {
         var arguments = new object?[context.Request.GetArgumentCount()];
@@ -142,6 +145,7 @@ internal sealed partial class GrainCallRetryFilter(
         var lost = siloLoss.NextLoss;
         var running = new List<Task<object?>> { AttemptAsync(context, arguments, result) };
         Task? retryDue = null;
+        Task? hedgeDue = HedgeTimer();
         Exception? lastFailure = null;
         var failures = 0;
         try
@@ -152,6 +156,11 @@ internal sealed partial class GrainCallRetryFilter(
                 if (retryDue is not null)
                 {
                     waits.Add(retryDue);
+                }
+
+                if (hedgeDue is not null)
+                {
+                    waits.Add(hedgeDue);
                 }
 
                 var done = await Task.WhenAny(waits);
@@ -180,15 +189,18 @@ internal sealed partial class GrainCallRetryFilter(
                 {
                     retryDue = null;
                     running.Add(AttemptAsync(context, arguments, result));
+                    hedgeDue = HedgeTimer();
                 }
-                else if (done == lost)
+                else if (done == lost || done == hedgeDue)
                 {
-                    lost = siloLoss.NextLoss;
+                    lost = done == lost ? siloLoss.NextLoss : lost;
                     if (running.Count is > 0 and < FailurePolicy.MaxParallelAttempts && time.GetElapsedTime(started) < window)
                     {
                         LogRepeatingAfterSiloLoss(logger, context.InterfaceName, context.MethodName);
                         running.Add(AttemptAsync(context, arguments, result));
                     }
+
+                    hedgeDue = HedgeTimer();
                 }
             }
         }
@@ -203,6 +215,14 @@ internal sealed partial class GrainCallRetryFilter(
 
         ExceptionDispatchInfo.Throw(lastFailure!);
     }
+
+    /// <summary>
+    /// While a silo loss is recent (<see cref="FailurePolicy.SiloLossSuspicion"/>), the time after which an unanswered
+    /// attempt gets company: until the dead silo is declared dead, an attempt may be lost on the way to it even through
+    /// a live gateway. At any other time none, so that a slow cluster is never sent more work.
+    /// </summary>
+    private Task? HedgeTimer() =>
+        siloLoss.LostWithin(FailurePolicy.SiloLossSuspicion) ? Task.Delay(FailurePolicy.HedgeAfter, time) : null;
 
     /// <summary>One attempt: a call of its own through the same grain reference, which this filter passes through.</summary>
     private static async Task<object?> AttemptAsync(IOutgoingGrainCallContext context, object?[] arguments, Func<Task, object?> result)
@@ -230,7 +250,7 @@ internal sealed partial class GrainCallRetryFilter(
     [LoggerMessage(Level = LogLevel.Information, Message = "Retrying {Interface}.{Method} (attempt {Attempt})")]
     private static partial void LogRetrying(ILogger logger, Exception exception, string @interface, string method, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "A gateway connection was lost: sending {Interface}.{Method} again while its earlier attempt is outstanding")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "A silo was lost: sending {Interface}.{Method} again while an earlier attempt is outstanding")]
     private static partial void LogRepeatingAfterSiloLoss(ILogger logger, string @interface, string method);
 }
 
@@ -239,9 +259,17 @@ internal sealed partial class GrainCallRetryFilter(
 /// table says so, that a silo has died: every API node keeps a connection to every gateway, and the operating
 /// system closes them the moment the silo's process is gone. Grain calls in flight may have been lost with it.
 /// </summary>
-internal sealed class SiloLossSignal : IClusterConnectionStatusObserver
+internal sealed class SiloLossSignal(TimeProvider time) : IClusterConnectionStatusObserver
 {
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastLoss = long.MinValue;
+
+    /// <summary>Whether a gateway connection was lost within the last <paramref name="period"/>.</summary>
+    public bool LostWithin(TimeSpan period)
+    {
+        var last = Volatile.Read(ref _lastLoss);
+        return last != long.MinValue && time.GetElapsedTime(last) < period;
+    }
 
     /// <summary>Completes at the next loss of a gateway connection (or of the whole cluster connection).</summary>
     public Task NextLoss => Volatile.Read(ref _next).Task;
@@ -257,6 +285,9 @@ internal sealed class SiloLossSignal : IClusterConnectionStatusObserver
     public void NotifyClusterConnectionLost() => Signal();
 
     /// <summary>Reports a loss now (also for tests).</summary>
-    public void Signal() =>
+    public void Signal()
+    {
+        Volatile.Write(ref _lastLoss, time.GetTimestamp());
         Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 }
