@@ -32,7 +32,7 @@ public sealed class SiloLossTests(ITestOutputHelper output)
     // The load goes on for at least this long after the kill (and until it has made MinimumRequests), so that the
     // measurement covers detection, failover and the first calls to re-activated grains.
     private static readonly TimeSpan ObservationAfterKill = TimeSpan.FromSeconds(8);
-    private static readonly TimeSpan LongestRun = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan LongestRun = TimeSpan.FromSeconds(90);
 
     [SkippableFact]
     public async Task KillSilo_UnderMixedLoad_NoRequestFailsOrWaitsLongerThan2Seconds()
