@@ -172,14 +172,18 @@ internal sealed partial class GrainCallRetryFilter(
                         return;
                     }
 
-                    lastFailure = attempt.Exception!.InnerException!;
+                    // An async method ends cancelled, not faulted, when the call threw OperationCanceledException.
+                    lastFailure = attempt.Exception?.InnerException ?? new OperationCanceledException("A grain call attempt was cancelled.");
                     if (FailurePolicy.Classify(lastFailure) == FailureKind.Bug)
                     {
                         break;
                     }
 
+                    // Orleans cancels a request that was still queued at an activation that went away: for an idempotent
+                    // call that is one more lost attempt, not an answer.
+                    var judged = lastFailure is OperationCanceledException ? new TimeoutException("A grain call attempt was cancelled.", lastFailure) : lastFailure;
                     if (retryDue is null
-                        && FailurePolicy.RetryDelay(lastFailure, safety, failures++, time.GetElapsedTime(started), grace) is { } delay)
+                        && FailurePolicy.RetryDelay(judged, safety, failures++, time.GetElapsedTime(started), grace) is { } delay)
                     {
                         LogRetrying(logger, lastFailure, context.InterfaceName, context.MethodName, failures);
                         retryDue = Task.Delay(delay, time);

@@ -31,6 +31,19 @@ public sealed class SiloLossRepeatTests
     }
 
     [Fact]
+    public async Task Invoke_AttemptCancelledByOrleans_RepeatedLikeALostOne()
+    {
+        var grain = new Grain([Task.FromCanceled<string>(new CancellationToken(canceled: true)), Task.FromResult("on the second attempt")]);
+        var (filter, _) = Filter();
+        var context = CallContext.For(grain, nameof(IProbeGrain.Repeatable), "op-4");
+
+        await filter.Invoke(context.Orleans).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("on the second attempt", context.Result);
+        Assert.Equal(2, grain.Calls.Count);
+    }
+
+    [Fact]
     public async Task Invoke_NoSiloLoss_SlowAttemptIsNotDuplicated()
     {
         var slow = new TaskCompletionSource<string>();
