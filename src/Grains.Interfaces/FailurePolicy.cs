@@ -53,11 +53,30 @@ public static class FailurePolicy
     /// </summary>
     public const double RefreshGraceShare = 0.7;
 
-    // Quick first retries (a stopping silo's rejections clear at once), then about once a second.
-    private static readonly TimeSpan[] Backoff =
-        [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(600)];
+    /// <summary>
+    /// How many attempts of one idempotent call may be outstanding at once: the first, and repeats sent when a gateway
+    /// connection is lost while it runs (a silo died; the attempt may have died with it).
+    /// </summary>
+    public const int MaxParallelAttempts = 6;
 
-    private static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long after an API node lost a gateway connection (a silo died) its idempotent calls are sent again when an
+    /// attempt goes unanswered for <see cref="HedgeAfter"/>: until the dead silo is declared dead (1–2 s) and its
+    /// grains' directory entries are recovered, a call to one of its grains may be lost on the way even through a
+    /// live gateway, and would otherwise wait for its response timeout.
+    /// </summary>
+    public static readonly TimeSpan SiloLossSuspicion = TimeSpan.FromSeconds(6);
+
+    /// <summary>See <see cref="SiloLossSuspicion"/>: well above a healthy call's latency, well below the 2 s a request may take.</summary>
+    public static readonly TimeSpan HedgeAfter = TimeSpan.FromMilliseconds(400);
+
+    // Quick first retries (a stopping silo's rejections clear at once), then four times a second: a call to a grain of
+    // a silo that died is rejected at once until the silo is declared dead (1–2 s), and must reach the grain's new
+    // activation soon after that. A rejected attempt costs one message.
+    private static readonly TimeSpan[] Backoff =
+        [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200)];
+
+    private static readonly TimeSpan LongestBackoff = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Says what <paramref name="exception"/>, thrown by a grain call or by the cluster client, means.</summary>
     public static FailureKind Classify(Exception exception) => exception switch
@@ -73,7 +92,8 @@ public static class FailurePolicy
         // The database: not back within a request's patience.
         StorageUnavailableException => FailureKind.Unavailable,
         _ when IsDatabaseFailure(exception) => FailureKind.Unavailable,
-        // A retried creation whose first attempt's answer was lost; the caller starts over with a new id.
+        // A create that found its record made by something other than a repeat of itself: never expected (callers
+        // pick fresh ids and repeats are recognised), so not retried; the shop starts over.
         AlreadyCreatedException => FailureKind.Unavailable,
         // Any other failure of the Orleans runtime (activation failures, a client not connected), or a call
         // cancelled because it could not complete in time.

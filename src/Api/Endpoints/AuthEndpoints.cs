@@ -38,8 +38,9 @@ public static class AuthEndpoints
     {
         client.EnsureShop(request.ShopId);
         var profile = request.ToProfile();
+        var operation = Operation.New();
         var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, profile.Email))
-            .Register(profile, request.Password, client.For(customer));
+            .Register(profile, request.Password, client.For(customer), operation.SubjectId, operation.SessionId);
         metrics.Registered(result.Outcome);
         if (result.Grant is not { } grant)
         {
@@ -56,7 +57,7 @@ public static class AuthEndpoints
     {
         client.EnsureShop(request.ShopId);
         var result = await grains.GetGrain<IEmailIndexGrain>(EmailAddress.IndexKey(request.ShopId, request.Email))
-            .Login(request.Password, client.For(customer));
+            .Login(request.Password, client.For(customer), Operation.New().SessionId);
         metrics.LoggedIn(result.Outcome);
         switch (result.Outcome)
         {
@@ -76,7 +77,8 @@ public static class AuthEndpoints
         ApiClient client, GuestLoginRequest request, CustomerContext customer, IGrainFactory grains, AccessTokenIssuer tokens, SecurityLog security)
     {
         client.EnsureShop(request.ShopId);
-        var grant = await grains.GetGrain<IGuestGrain>(Guid.NewGuid()).Create(request.ShopId, request.ToProfile(), client.For(customer));
+        var operation = Operation.New();
+        var grant = await grains.GetGrain<IGuestGrain>(operation.SubjectId).Create(request.ShopId, request.ToProfile(), client.For(customer), operation.SessionId);
         security.GuestLoggedIn(client.ClientId, request.ShopId, grant.SubjectId, customer);
         return TypedResults.Created((string?)null, await tokens.IssueAsync(grant));
     }

@@ -126,6 +126,8 @@ public static class AuthApiExtensions
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = FailurePolicy.ClientResponseTimeout);
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         client.UseConnectionRetryFilter<ClusterConnectionRetryFilter>();
+        client.Services.AddSingleton<SiloLossSignal>();
+        client.Services.AddSingleton<IClusterConnectionStatusObserver>(services => services.GetRequiredService<SiloLossSignal>());
         client.AddOutgoingGrainCallFilter<GrainCallRetryFilter>();
     }
 

@@ -6,13 +6,19 @@ namespace AuthCluster.Grains.Interfaces;
 [Alias("AuthCluster.ICustomerGrain")]
 public interface ICustomerGrain : ISessionOwnerGrain
 {
-    /// <summary>Creates the account and its first session. Called once, by the email index.</summary>
+    /// <summary>
+    /// Creates the account and its first session <paramref name="sessionId"/>. Called by the email index, once per
+    /// registration; a repeat of the same registration (same ids, profile and password) returns the same grant.
+    /// </summary>
     [Alias("Create")]
-    Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client);
+    Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client, Guid sessionId);
 
-    /// <summary>Checks the password and starts a session; null when the password is wrong.</summary>
+    /// <summary>
+    /// Checks the password and starts session <paramref name="sessionId"/>; null when the password is wrong. A repeat
+    /// with the same session id checks the password again and returns the same session's grant.
+    /// </summary>
     [Alias("Login")]
-    Task<SessionGrant?> Login(string password, ClientContext client);
+    Task<SessionGrant?> Login(string password, ClientContext client, Guid sessionId);
 
     /// <summary>
     /// Mints a reset hash that supersedes any earlier one and hands its email to delivery. One-way: the

@@ -9,11 +9,22 @@ namespace AuthCluster.Grains.Interfaces;
 [Alias("AuthCluster.IEmailIndexGrain")]
 public interface IEmailIndexGrain : IGrainWithStringKey
 {
-    [Alias("Register")]
-    Task<RegisterResult> Register(Profile profile, string password, ClientContext client);
+    /// <summary>
+    /// Registers the address for a new customer <paramref name="customerId"/> with first session
+    /// <paramref name="sessionId"/>, both picked afresh by the caller for this registration. Retry-safe: a repeat with
+    /// the same ids and the same request answers the first attempt's outcome (the same grant) and creates nothing
+    /// more; a registration with other ids of a taken address is <see cref="RegisterOutcome.EmailTaken"/>.
+    /// </summary>
+    [RetrySafe, Alias("Register")]
+    Task<RegisterResult> Register(Profile profile, string password, ClientContext client, Guid customerId, Guid sessionId);
 
-    [Alias("Login")]
-    Task<LoginResult> Login(string password, ClientContext client);
+    /// <summary>
+    /// Checks the password and starts session <paramref name="sessionId"/>, picked afresh by the caller for this
+    /// login. Retry-safe: a repeat with the same session id (and password) gets the same session, never a second one,
+    /// and a repeat of the last failed login does not count the failure twice.
+    /// </summary>
+    [RetrySafe, Alias("Login")]
+    Task<LoginResult> Login(string password, ClientContext client, Guid sessionId);
 
     /// <summary>
     /// Counts the request against the per-account limit and, when an account exists and the limit allows,

@@ -4,11 +4,13 @@ namespace AuthCluster.Grains.Interfaces;
 [Alias("AuthCluster.IGuestGrain")]
 public interface IGuestGrain : ISessionOwnerGrain
 {
+    /// <summary>Creates the guest and its session <paramref name="sessionId"/>.</summary>
     /// <remarks>
-    /// Retry-safe because the caller picks a fresh guest id: a repeat either creates the guest (the first attempt
-    /// never did) or fails with <see cref="AlreadyCreatedException"/>; it never creates a second guest. The short
-    /// timeout (two writes take milliseconds) lets a call lost with its silo be retried instead of failing.
+    /// Retry-safe because the caller picks a fresh guest id and session id for each guest login: a repeat with the
+    /// same ids and request either creates the guest (the first attempt never did) or returns the first attempt's
+    /// grant; it never creates a second guest or session. Anything else finding the guest existing fails with
+    /// <see cref="AlreadyCreatedException"/>.
     /// </remarks>
     [RetrySafe, ResponseTimeout(FailurePolicy.OneWriteTimeout), Alias("Create")]
-    Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client);
+    Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client, Guid sessionId);
 }

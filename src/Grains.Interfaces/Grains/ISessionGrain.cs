@@ -9,7 +9,11 @@ public interface ISessionGrain : IGrainWithGuidKey
     // Shorter than the 5 s default: an answer from memory, or after one write, that takes this long was lost with
     // its silo. These calls are retry-safe, so timing out early turns a dead silo into a retry, not an error.
 
-    /// <summary>Starts the session and returns its first refresh token.</summary>
+    /// <summary>
+    /// Starts the session and returns its first refresh token. The caller picks the session id afresh; a repeat with
+    /// the same parameters returns the same grant while the session has neither rotated nor been revoked (the first
+    /// token is derived from the session's rotation key), anything else fails with <see cref="AlreadyCreatedException"/>.
+    /// </summary>
     [Alias("Start")]
     Task<SessionGrant> Start(SessionStart start);
 

@@ -17,6 +17,12 @@ public interface ISessionOwnerGrain : IGrainWithGuidKey
     Task<bool> RevokeSession(Guid sessionId, RevocationReason reason);
 
     /// <summary>Logout: revokes the sessions that <paramref name="scope"/> selects relative to <paramref name="currentSessionId"/>.</summary>
-    [RetrySafe, ResponseTimeout(FailurePolicy.OneWriteTimeout), Alias("Logout")]
+    /// <remarks>
+    /// The default response timeout, not the short one of the other writes: after a silo loss a logout legitimately
+    /// waits for the death declaration and then for a re-activated revocation-feed shard's lease (2 s), and an
+    /// attempt timed out early would only be repeated into the same wait. A lost attempt is repeated on the silo loss
+    /// itself (see the API's retry filter), not after a timeout.
+    /// </remarks>
+    [RetrySafe, Alias("Logout")]
     Task Logout(Guid currentSessionId, LogoutScope scope);
 }

@@ -46,19 +46,27 @@ public sealed partial class CustomerGrain(
 
     protected override CustomerType CustomerType => CustomerType.Registered;
 
-    public async Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client)
+    public async Task<SessionGrant> Create(long shopId, Profile profile, string password, ClientContext client, Guid sessionId)
     {
         if (State.RecordExists)
         {
-            throw new InvalidOperationException("A customer id is never reused.");
+            // The email index picks a fresh customer id per registration, so only a repeat of that registration gets
+            // here (its answer was lost with a silo). It gets the first attempt's grant only if it is the same
+            // request through and through: same profile, same first session and the password that was registered.
+            if (!WasCreatedAs(shopId, profile, sessionId) || !(await hasher.VerifyAsync(password, State.State.PasswordHash)).Valid)
+            {
+                throw new AlreadyCreatedException("A customer id is never reused.");
+            }
+
+            return await StartSessionAndSaveAsync(client, sessionId);
         }
 
         Initialize(shopId, profile, time.GetUtcNow());
         State.State.PasswordHash = await hasher.HashAsync(password);
-        return await StartSessionAndSaveAsync(client);
+        return await StartSessionAndSaveAsync(client, sessionId);
     }
 
-    public async Task<SessionGrant?> Login(string password, ClientContext client)
+    public async Task<SessionGrant?> Login(string password, ClientContext client, Guid sessionId)
     {
         var candidates = PasswordText.LoginCandidates(password);
 
@@ -88,7 +96,9 @@ public sealed partial class CustomerGrain(
             LogPasswordRehashed(logger, this.GetPrimaryKey());
         }
 
-        return await StartSessionAndSaveAsync(client);
+        // A repeat of this login (same session id: its answer was lost) checked the password again just now and
+        // gets the same session, never a second one.
+        return await StartSessionAndSaveAsync(client, sessionId);
     }
 
     public async Task StartPasswordReset(PasswordResetRequest request)
@@ -138,7 +148,7 @@ public sealed partial class CustomerGrain(
         await RevokeAllSessionsAsync(RevocationReason.PasswordChanged);
 
         // Persists the new password, the cleared reset and the new session list in one write.
-        var grant = await StartSessionAndSaveAsync(client);
+        var grant = await StartSessionAndSaveAsync(client, Guid.NewGuid());
         LogResetCompleted(logger, this.GetPrimaryKey(), client.ClientId);
         return PasswordResetResult.Succeeded(grant);
     }

@@ -15,6 +15,12 @@ public sealed class EmailIndexState
     public int FailedLogins { get; set; }
     public DateTimeOffset? LastFailureAt { get; set; }
 
+    /// <summary>
+    /// The session id of the last login that failed here: a repeat of that very login (its answer was lost with a
+    /// silo) answers the same without counting the failure twice.
+    /// </summary>
+    public Guid? LastFailedLogin { get; set; }
+
     /// <summary>Reset emails requested in the current window (counted whether or not an account exists).</summary>
     public int ResetRequests { get; set; }
 
@@ -38,24 +44,38 @@ public sealed partial class EmailIndexGrain(
 
     private long ShopId => EmailAddress.ShopIdOf(this.GetPrimaryKeyString());
 
-    public async Task<RegisterResult> Register(Profile profile, string password, ClientContext client)
+    public async Task<RegisterResult> Register(Profile profile, string password, ClientContext client, Guid customerId, Guid sessionId)
     {
-        if (state.State.CustomerId is not null)
+        // The caller picks both ids afresh for each registration, so the same customer id here means a repeat of the
+        // registration that reserved it (its answer was lost with a silo): it gets the first attempt's outcome, which
+        // the customer grain hands out again only for the same profile, session and password. Any other registration
+        // of a taken address is refused as always.
+        if (state.State.CustomerId is { } reserved && reserved != customerId)
         {
             return new RegisterResult(RegisterOutcome.EmailTaken, null);
         }
 
         // Create the account before reserving the email: a failure in between leaves an unreachable
-        // customer row, never an email that is reserved for an account that does not exist.
-        var customerId = Guid.NewGuid();
-        var grant = await GrainFactory.GetGrain<ICustomerGrain>(customerId).Create(ShopId, profile, password, client);
-        state.State.CustomerId = customerId;
-        await state.WriteOrDeactivateAsync(this);
+        // customer row (which a repeat with the same ids completes), never an email that is reserved for an
+        // account that does not exist.
+        var grant = await GrainFactory.GetGrain<ICustomerGrain>(customerId).Create(ShopId, profile, password, client, sessionId);
+        if (state.State.CustomerId is null)
+        {
+            state.State.CustomerId = customerId;
+            await state.WriteOrDeactivateAsync(this);
+        }
+
         return new RegisterResult(RegisterOutcome.Registered, grant);
     }
 
-    public async Task<LoginResult> Login(string password, ClientContext client)
+    public async Task<LoginResult> Login(string password, ClientContext client, Guid sessionId)
     {
+        if (state.State.LastFailedLogin == sessionId)
+        {
+            // A repeat of the login that failed last (same session id): the same answer, counted once.
+            return LoginResult.Failed;
+        }
+
         var throttling = options.Value.Throttling;
         var retryAfter = LoginThrottle.RetryAfter(state.State.FailedLogins, state.State.LastFailureAt, time.GetUtcNow(), throttling);
         if (retryAfter > TimeSpan.Zero)
@@ -66,7 +86,7 @@ public sealed partial class EmailIndexGrain(
         SessionGrant? grant = null;
         if (state.State.CustomerId is { } customerId)
         {
-            grant = await GrainFactory.GetGrain<ICustomerGrain>(customerId).Login(password, client);
+            grant = await GrainFactory.GetGrain<ICustomerGrain>(customerId).Login(password, client, sessionId);
         }
         else
         {
@@ -77,6 +97,7 @@ public sealed partial class EmailIndexGrain(
         {
             state.State.FailedLogins++;
             state.State.LastFailureAt = time.GetUtcNow();
+            state.State.LastFailedLogin = sessionId;
             await state.WriteOrDeactivateAsync(this);
             return LoginResult.Failed;
         }
@@ -151,10 +172,11 @@ public sealed partial class EmailIndexGrain(
 
     public async Task ClearLoginThrottle()
     {
-        if (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null)
+        if (state.State.FailedLogins > 0 || state.State.LastFailureAt is not null || state.State.LastFailedLogin is not null)
         {
             state.State.FailedLogins = 0;
             state.State.LastFailureAt = null;
+            state.State.LastFailedLogin = null;
             await state.WriteOrDeactivateAsync(this);
         }
     }

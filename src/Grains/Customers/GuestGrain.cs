@@ -17,16 +17,18 @@ public sealed class GuestGrain(
 {
     protected override CustomerType CustomerType => CustomerType.Guest;
 
-    public async Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client)
+    public async Task<SessionGrant> Create(long shopId, Profile profile, ClientContext client, Guid sessionId)
     {
         if (State.RecordExists)
         {
-            // Only a repeated call can get here (callers pick a fresh id): its first attempt already created the guest.
-            // The failure policy calls this unavailable, not a bug: the API answers 503 and the shop starts over.
-            throw new AlreadyCreatedException("A guest id is never reused.");
+            // Callers pick a fresh guest id per guest login, so only a repeat of that login gets here (its answer was
+            // lost with a silo): the same grant again. Anything else finding this guest is refused.
+            return WasCreatedAs(shopId, profile, sessionId)
+                ? await StartSessionAndSaveAsync(client, sessionId)
+                : throw new AlreadyCreatedException("A guest id is never reused.");
         }
 
         Initialize(shopId, profile, time.GetUtcNow());
-        return await StartSessionAndSaveAsync(client);
+        return await StartSessionAndSaveAsync(client, sessionId);
     }
 }

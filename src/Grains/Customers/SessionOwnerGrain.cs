@@ -74,23 +74,46 @@ public abstract class SessionOwnerGrain<TState>(
     }
 
     /// <summary>
-    /// Starts a session for this owner and persists the owner's state with it, evicting the oldest sessions
-    /// beyond the configured maximum. The session and the owner are written concurrently: if only the owner's
-    /// write lands, its list names a session that never started (listing skips it); if only the session's
-    /// lands, the call fails and no token is handed out.
+    /// Starts session <paramref name="sessionId"/> (picked by the caller, fresh for each operation) for this owner and
+    /// persists the owner's state with it, evicting the oldest sessions beyond the configured maximum. The session and
+    /// the owner are written concurrently: if only the owner's write lands, its list names a session that never
+    /// started (listing skips it); if only the session's lands, the call fails and no token is handed out — and a
+    /// repeat with the same id completes it. A session id the list already holds is a repeat of an operation whose
+    /// answer was lost: the session grain hands out the same grant again (or refuses, if the session has moved on).
     /// </summary>
-    protected async Task<SessionGrant> StartSessionAndSaveAsync(ClientContext client)
+    protected async Task<SessionGrant> StartSessionAndSaveAsync(ClientContext client, Guid sessionId)
     {
-        var sessionId = Guid.NewGuid();
+        var start = new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client);
         var sessions = state.State.Sessions;
+        if (sessions.Contains(sessionId))
+        {
+            // Written anyway: the first attempt's write of this very state may be the one that failed.
+            var repeated = Session(sessionId).Start(start);
+            await Task.WhenAll(repeated, state.WriteOrDeactivateAsync(this));
+            return await repeated;
+        }
+
         sessions.Add(sessionId);
         var evicted = sessions.Take(Math.Max(0, sessions.Count - options.Value.Sessions.MaxPerCustomer)).ToList();
         sessions.RemoveRange(0, evicted.Count);
 
-        var start = Session(sessionId).Start(new SessionStart(this.GetPrimaryKey(), CustomerType, state.State.ShopId, client));
-        await Task.WhenAll([start, state.WriteOrDeactivateAsync(this), .. evicted.Select(id => Session(id).Revoke(RevocationReason.SessionLimit))]);
-        return await start;
+        var started = Session(sessionId).Start(start);
+        await Task.WhenAll([started, state.WriteOrDeactivateAsync(this), .. evicted.Select(id => Session(id).Revoke(RevocationReason.SessionLimit))]);
+        return await started;
     }
+
+    /// <summary>
+    /// Whether this existing owner was created with <paramref name="shopId"/> and <paramref name="profile"/> and its
+    /// first session is <paramref name="sessionId"/>: what a repeated create (same ids, same request) finds.
+    /// </summary>
+    protected bool WasCreatedAs(long shopId, Profile profile, Guid sessionId) =>
+        state.RecordExists
+        && state.State.ShopId == shopId
+        && string.Equals(state.State.Email, profile.Email.Trim(), StringComparison.Ordinal)
+        && string.Equals(state.State.FirstName, profile.FirstName, StringComparison.Ordinal)
+        && string.Equals(state.State.LastName, profile.LastName, StringComparison.Ordinal)
+        && state.State.Gender == profile.Gender
+        && state.State.Sessions.Count > 0 && state.State.Sessions[0] == sessionId;
 
     /// <summary>Revokes the given sessions and forgets them, then persists the list.</summary>
     protected async Task RevokeAsync(IReadOnlyCollection<Guid> sessionIds, RevocationReason reason)

@@ -21,6 +21,16 @@ public static class RefreshTokens
     public static byte[] Successor(ReadOnlySpan<byte> rotationKey, ReadOnlySpan<byte> secret) =>
         HMACSHA256.HashData(rotationKey, secret);
 
+    /// <summary>
+    /// The first secret of a session: HMAC-SHA256 under its rotation key of a fixed label. Derived rather than drawn,
+    /// so that a repeated start of the same session (its answer was lost with a silo) hands out the same first
+    /// token without it ever being stored. The label's length differs from a secret's, so it can never be the input
+    /// of a <see cref="Successor"/>.
+    /// </summary>
+    public static byte[] Initial(ReadOnlySpan<byte> rotationKey) => HMACSHA256.HashData(rotationKey, InitialLabel);
+
+    private static ReadOnlySpan<byte> InitialLabel => "authcluster/session/initial-refresh-secret/v1"u8;
+
     public static bool Matches(ReadOnlySpan<byte> secret, byte[]? digest) =>
         digest is not null && CryptographicOperations.FixedTimeEquals(Digest(secret), digest);
 }

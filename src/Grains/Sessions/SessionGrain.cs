@@ -26,11 +26,15 @@ public sealed partial class SessionGrain(
     {
         if (state.RecordExists)
         {
-            throw new InvalidOperationException("A session id is never reused.");
+            // A repeat of the start whose answer was lost (the caller picked this fresh id and retries with it): the
+            // same grant again, as long as nothing has happened to the session since. Anything else is refused.
+            return IsRepeatOf(start, time.GetUtcNow())
+                ? Grant(RefreshTokens.Initial(Session.RotationKey))
+                : throw new AlreadyCreatedException("A session id is never reused.");
         }
 
         var now = time.GetUtcNow();
-        var secret = RefreshTokens.NewSecret();
+        var rotationKey = RefreshTokens.NewSecret();
         state.State = new SessionState
         {
             SubjectId = start.SubjectId,
@@ -42,12 +46,25 @@ public sealed partial class SessionGrain(
             CreatedAt = now,
             UpdatedAt = now,
             ExpiresAt = now + options.Value.Tokens.RefreshTokenLifetime,
-            RotationKey = RefreshTokens.NewSecret(),
-            CurrentDigest = RefreshTokens.Digest(secret),
+            RotationKey = rotationKey,
+            CurrentDigest = RefreshTokens.Digest(RefreshTokens.Initial(rotationKey)),
         };
         await state.WriteOrDeactivateAsync(this);
-        return Grant(secret);
+        return Grant(RefreshTokens.Initial(rotationKey));
     }
+
+    /// <summary>
+    /// The session was started by this very start and its first refresh token is still the current one: not rotated
+    /// (so nobody has used the grant yet), not revoked, not expired, and for the same subject, shop and client.
+    /// </summary>
+    private bool IsRepeatOf(SessionStart start, DateTimeOffset now) =>
+        IsActiveAt(now)
+        && Session.RotatedAt is null
+        && Session.SubjectId == start.SubjectId
+        && Session.CustomerType == start.CustomerType
+        && Session.ShopId == start.ShopId
+        && string.Equals(Session.ClientId, start.Client.ClientId, StringComparison.Ordinal)
+        && RefreshTokens.Matches(RefreshTokens.Initial(Session.RotationKey), Session.CurrentDigest);
 
     public async Task<RefreshResult> Refresh(string refreshToken, ClientContext client)
     {

@@ -94,7 +94,7 @@ public sealed class FailurePolicyRetryTests
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public void RetryDelay_RepeatableCallAfterTransientFailure_RetriesQuicklyThenBacksOffToOneSecond()
+    public void RetryDelay_RepeatableCallAfterTransientFailure_RetriesQuicklyThenFourTimesASecond()
     {
         var delays = Enumerable.Range(0, 8)
             .Select(attempt => FailurePolicy.RetryDelay(new SiloUnavailableException(), RetrySafety.Repeatable, attempt, TimeSpan.Zero, Grace))
@@ -103,7 +103,7 @@ public sealed class FailurePolicyRetryTests
         Assert.All(delays, delay => Assert.NotNull(delay));
         Assert.Equal(TimeSpan.FromMilliseconds(50), delays[0]);
         Assert.Equal(delays.Order(), delays);
-        Assert.Equal(TimeSpan.FromSeconds(1), delays[^1]);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), delays[^1]);
     }
 
     [Theory]
@@ -130,8 +130,8 @@ public sealed class FailurePolicyRetryTests
         var window = FailurePolicy.RetryWindow;
 
         Assert.Equal(TimeSpan.FromSeconds(5), window);
-        Assert.NotNull(FailurePolicy.RetryDelay(failure, safety, 10, window - TimeSpan.FromSeconds(1), Grace));
-        Assert.Null(FailurePolicy.RetryDelay(failure, safety, 10, window - TimeSpan.FromMilliseconds(999), Grace));
+        Assert.NotNull(FailurePolicy.RetryDelay(failure, safety, 10, window - TimeSpan.FromMilliseconds(250), Grace));
+        Assert.Null(FailurePolicy.RetryDelay(failure, safety, 10, window - TimeSpan.FromMilliseconds(249), Grace));
     }
 
     [Fact]
@@ -177,6 +177,8 @@ public sealed class RetrySafeMethodTests
         ["ISessionOwnerGrain.GetSessions"] = RetrySafety.Repeatable,
         ["ISessionOwnerGrain.Logout"] = RetrySafety.Repeatable,
         ["IGuestGrain.Create"] = RetrySafety.Repeatable,
+        ["IEmailIndexGrain.Register"] = RetrySafety.Repeatable,
+        ["IEmailIndexGrain.Login"] = RetrySafety.Repeatable,
         ["ISessionGrain.Refresh"] = RetrySafety.WithinRefreshGrace,
         ["ISessionGrain.IsActive"] = RetrySafety.Repeatable,
         ["ISessionGrain.IsActiveFor"] = RetrySafety.Repeatable,
