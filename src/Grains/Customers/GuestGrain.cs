@@ -29,6 +29,11 @@ public sealed class GuestGrain(
         }
 
         Initialize(shopId, profile, time.GetUtcNow());
-        return await StartSessionAndSaveAsync(client, sessionId);
+        var grant = await StartSessionAndSaveAsync(client, sessionId);
+
+        // A guest is called again only to log out or list its sessions, usually never: its session serves every
+        // refresh. Out of memory at once rather than after Cluster:IdleDeactivation; a later call reads it back.
+        DeactivateOnIdle();
+        return grant;
     }
 }
