@@ -163,7 +163,15 @@ internal static class CommandLine
         for (var i = 0; i < tokens.Count; i++)
         {
             var token = tokens[i];
-            if (token == "-" || !token.StartsWith('-'))
+            if (token == "--")
+            {
+                // The conventional end of options: everything after it is an argument, whatever it looks like.
+                positional.AddRange(tokens.Skip(i + 1));
+                break;
+            }
+
+            // Options are --name only, so an argument may begin with a single '-' (a key id is base64url: '-abc…').
+            if (!token.StartsWith("--", StringComparison.Ordinal))
             {
                 positional.Add(token);
                 continue;

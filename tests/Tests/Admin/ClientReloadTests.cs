@@ -40,6 +40,9 @@ public sealed class ClientReloadTests : IDisposable
         await Poll.UntilAsync(async () => await RegisterAsync(node, "shop-d", SecretD) == HttpStatusCode.Created, "shop-d to be accepted");
         Assert.Equal(HttpStatusCode.Unauthorized, await RegisterAsync(node, "shop-c", SecretC));
         Assert.Equal(HttpStatusCode.Created, await RegisterAsync(node, AuthApiFactory.ClientA, AuthApiFactory.SecretA));
+
+        // The event is written once the new set is in place, which the requests above may see first.
+        await Poll.UntilAsync(() => Task.FromResult(Events(node, 1010).Count > 0), "the reload event");
         var reloaded = Assert.Single(Events(node, 1010));
         Assert.Contains("added shop-d, removed shop-c", reloaded.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(SecretD, reloaded.Message, StringComparison.Ordinal);

@@ -61,6 +61,19 @@ public sealed class AdminCommandLineTests
         Assert.False(File.Exists(path));
     }
 
+    [Theory]
+    [InlineData("customers", "import", "-odd.jsonl")]
+    [InlineData("customers", "import", "--", "--odd.jsonl")]
+    public async Task Run_ArgumentThatLooksLikeAnOption_IsTakenAsTheArgument(params string[] args)
+    {
+        // Key ids are base64url and may begin with '-': `keys revoke -Xy…` must reach the command as its argument.
+        var run = await AdminCli.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.Contains("No such file", run.Error, StringComparison.Ordinal);
+        Assert.Contains(args[^1], run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Import_NoSuchInputFile_Fails()
     {
