@@ -16,7 +16,7 @@ namespace AuthCluster.Tests.Cluster;
 /// </summary>
 [Collection(MeasuredAlone.Name)]
 [ProcessLevel]
-public sealed class ClusterFaultTests(ITestOutputHelper output)
+public sealed class ClusterFaultTests(ITestOutputHelper output, ClusterServer server)
 {
     private const int Workers = 6;
 
@@ -27,13 +27,11 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     // running for a fixed observation window: no condition can say that no failure is still to come.
     private static readonly TimeSpan ObservationAfterFault = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ObservationAfterRecovery = TimeSpan.FromSeconds(5);
-    private static readonly string? Server = Environment.GetEnvironmentVariable(PostgreSqlFixture.EnvironmentVariable);
 
     [SkippableFact]
     public async Task KillSilo_UnderMixedLoad_NothingLostAndFailuresLastSeconds()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
-        await using var cluster = await ProcessCluster.CreateAsync(Server!, "kill");
+        await using var cluster = await ProcessCluster.CreateAsync(await server.GetAsync(), "kill");
         await WithDiagnosticsAsync(cluster, async () =>
         {
             // Arrange
@@ -67,8 +65,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task TerminateSilo_RollingDeployUnderMixedLoad_NoRequestFails()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
-        await using var cluster = await ProcessCluster.CreateAsync(Server!, "sigterm");
+        await using var cluster = await ProcessCluster.CreateAsync(await server.GetAsync(), "sigterm");
         await WithDiagnosticsAsync(cluster, async () =>
         {
             // Arrange
@@ -105,8 +102,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task RestartAllSilos_AfterLoad_AllDataIntactAndApisReconnect()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
-        await using var cluster = await ProcessCluster.CreateAsync(Server!, "restart");
+        await using var cluster = await ProcessCluster.CreateAsync(await server.GetAsync(), "restart");
         await WithDiagnosticsAsync(cluster, async () =>
         {
             // Arrange
@@ -147,7 +143,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task StopPostgreSql_For10Seconds_QuickUnavailableInMemoryValidationAndFullRecovery()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
+        Skip.IfNot(ThrowawayPostgres.IsInstalled, "this test stops and starts a PostgreSQL server of its own, and PostgreSQL's server binaries are not installed");
         await using var postgres = await ThrowawayPostgres.StartAsync();
         await using var cluster = await ProcessCluster.CreateAsync(postgres.ConnectionString, "pgdown");
         await WithDiagnosticsAsync(cluster, async () =>
@@ -251,7 +247,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task TerminateSilo_WhilePostgreSqlIsDown_ExitsWithinShutdownTimeout()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
+        Skip.IfNot(ThrowawayPostgres.IsInstalled, "this test stops and starts a PostgreSQL server of its own, and PostgreSQL's server binaries are not installed");
         await using var postgres = await ThrowawayPostgres.StartAsync();
         await using var cluster = await ProcessCluster.CreateAsync(postgres.ConnectionString, "sigterm-pgdown");
         var shutdownTimeout = TimeSpan.FromSeconds(5);
@@ -279,8 +275,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task ApiStart_BeforeAnySilo_KeepsRetryingNotReadyThenServes()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
-        await using var cluster = await ProcessCluster.CreateAsync(Server!, "apifirst");
+        await using var cluster = await ProcessCluster.CreateAsync(await server.GetAsync(), "apifirst");
         await WithDiagnosticsAsync(cluster, async () =>
         {
             // Arrange
@@ -317,8 +312,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task EtagConflict_OnLoginAndRefresh_BothRetriedOnAFreshActivation()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
-        await using var cluster = await ProcessCluster.CreateAsync(Server!, "etag");
+        await using var cluster = await ProcessCluster.CreateAsync(await server.GetAsync(), "etag");
         await WithDiagnosticsAsync(cluster, async () =>
         {
             // Arrange
@@ -359,9 +353,8 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task SchemaApply_FreshDatabaseTwice_IdempotentAndPrintsNoSecret()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
         const string password = "do-not-print-this-password-42";
-        var withPassword = new NpgsqlConnectionStringBuilder(Server) { Password = password }.ConnectionString;
+        var withPassword = new NpgsqlConnectionStringBuilder(await server.GetAsync()) { Password = password }.ConnectionString;
         await using var cluster = await ProcessCluster.CreateAsync(withPassword, "schema");
 
         // Act: CreateAsync applied it once already; a second run must change nothing.

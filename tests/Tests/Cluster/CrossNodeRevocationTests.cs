@@ -13,17 +13,15 @@ namespace AuthCluster.Tests.Cluster;
 /// </summary>
 [Collection(MeasuredAlone.Name)]
 [ProcessLevel]
-public sealed class CrossNodeRevocationTests(ITestOutputHelper output)
+public sealed class CrossNodeRevocationTests(ITestOutputHelper output, ClusterServer server)
 {
     private const int Rounds = 1000;
     private const int Workers = 8;
-    private static readonly string? Server = Environment.GetEnvironmentVariable(PostgreSqlFixture.EnvironmentVariable);
 
     [SkippableFact]
     public async Task LogoutThroughA_ValidateThroughB_NeverActive_AlsoWhileASiloIsKilled()
     {
-        Skip.If(string.IsNullOrWhiteSpace(Server), PostgreSqlFixture.SkipReason);
-        await using var cluster = await ProcessCluster.CreateAsync(Server!, "revocation-view");
+        await using var cluster = await ProcessCluster.CreateAsync(await server.GetAsync(), "revocation-view");
         await cluster.StartAsync(silos: 2, apis: 2);
         using var load = new MixedLoad(cluster.Apis);
 
