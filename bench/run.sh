@@ -8,7 +8,8 @@
 #       cluster2  PostgreSQL, 2 silos, 2 API nodes (requests alternate between them)
 #       all       the three, one after the other (default)
 #       memory    cluster (1 + 1): memory per session (silo) and per remembered revocation (API node), with
-#                 BENCH_SESSIONS (default 100000) guest sessions, all then logged out
+#                 BENCH_SESSIONS (default 100000) guest sessions, measured again after BENCH_IDLE seconds (default
+#                 60) of Cluster:IdleDeactivation and as long again without load, then all logged out
 #       growth    cluster (1 + 1) twice: with 10,000 and with 1,000,000 customers already stored (bulk-imported first;
 #                 BENCH_GROWTH="10000 1000000" are the sizes)
 #   bench/run.sh url BASE_URL[,BASE_URL...] CLIENT_ID CLIENT_SECRET [seconds]
@@ -25,6 +26,8 @@ scenarios=${BENCH_SCENARIOS:-register login guest refresh validate introspect jw
 concurrency=${BENCH_CONCURRENCY:-16}
 json=${BENCH_JSON:-}
 warmup=${BENCH_WARMUP:-20}
+idle=${BENCH_IDLE:-60}
+silo_settings=()
 client=bench
 secret=bench-secret-0123456789-abcdefghijkl
 work=$(mktemp -d)
@@ -73,7 +76,7 @@ start_silo() { # name
   local name=$1 management; management=$(free_port)
   env Storage__Provider=PostgreSql Storage__ConnectionString="$pg" Cluster__Clustering=AdoNet \
     Cluster__SiloPort=$(free_port) Cluster__GatewayPort=$(free_port) Cluster__AdvertisedIP=127.0.0.1 \
-    Management__Urls=http://127.0.0.1:$management \
+    Management__Urls=http://127.0.0.1:$management "${silo_settings[@]}" \
     dotnet src/Silo/bin/Release/net10.0/AuthCluster.Silo.dll >"$work/$name.log" 2>&1 &
   pids+=($!); last_pid=$!
   wait_ready "http://127.0.0.1:$management/health/ready" "$work/$name.log"
@@ -117,7 +120,7 @@ cluster() { # silos apis [stored-customers]
   done
   local joined; joined=$(IFS=,; echo "${urls[*]}")
   if [[ $topology == memory ]]; then
-    gen memory "${urls[0]}" "$client" "$secret" --count "${BENCH_SESSIONS:-100000}" --concurrency "$concurrency" \
+    gen memory "${urls[0]}" "$client" "$secret" --count "${BENCH_SESSIONS:-100000}" --concurrency "$concurrency" --seconds $((2 * idle)) \
       --tier "api=$(IFS=,; echo "${api_pids[*]}")" --tier "silo=$(IFS=,; echo "${silo_pids[*]}")" || failed=1
     stop_all; AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh stop >/dev/null 2>&1
     return
@@ -173,6 +176,6 @@ case "$topology" in
   cluster2) cluster 2 2 ;;
   all) embedded; cluster 1 1; cluster 2 2 ;;
   growth) for stored in ${BENCH_GROWTH:-10000 1000000}; do cluster 1 1 "$stored"; done ;;
-  memory) cluster 1 1 ;;
+  memory) silo_settings=("Cluster__IdleDeactivation=$(printf "%02d:%02d:%02d" $((idle / 3600)) $((idle % 3600 / 60)) $((idle % 60)))"); cluster 1 1 ;;
 esac
 exit $failed

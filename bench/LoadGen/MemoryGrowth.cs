@@ -7,7 +7,8 @@ namespace AuthCluster.LoadGen;
 /// What a session and a remembered revocation cost in memory: the tiers' resident memory (what a container limit
 /// counts, garbage not yet collected included) before and after creating N guest sessions, and after logging all of
 /// them out, which puts N entries into every API node's revocation view until their access tokens expire. The
-/// sessions stay active grains until the silo's idle deactivation (<c>Cluster:IdleDeactivation</c>) collects them.
+/// sessions stay active grains until the silo's idle deactivation (<c>Cluster:IdleDeactivation</c>) collects them:
+/// between creating and logging out, the tiers are measured once more after <c>--seconds</c> without load.
 /// </summary>
 internal static class MemoryGrowth
 {
@@ -24,6 +25,9 @@ internal static class MemoryGrowth
         var before = await SettledRssAsync(options.Tiers);
         await ForEachAsync("creating sessions", options, async i => tokens[i] = await workload.NewSessionAsync());
         var withSessions = await SettledRssAsync(options.Tiers);
+        Console.WriteLine($"  idle for {options.Seconds} s");
+        await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+        var idle = await SettledRssAsync(options.Tiers);
         await ForEachAsync("logging them out", options, i => workload.LogoutAsync(tokens[i]));
         var withRevocations = await SettledRssAsync(options.Tiers);
 
@@ -32,6 +36,7 @@ internal static class MemoryGrowth
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"memory {tier.Name,-5} {before[i],7:F0} MiB at start, +{(withSessions[i] - before[i]) * per100k,6:F0} MiB per 100,000 sessions, " +
+                $"+{(idle[i] - before[i]) * per100k,6:F0} MiB per 100,000 sessions after {options.Seconds} s idle, " +
                 $"+{(withRevocations[i] - withSessions[i]) * per100k,6:F0} MiB per 100,000 revocations (N = {options.Count:N0})"));
         }
 

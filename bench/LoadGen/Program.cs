@@ -13,9 +13,10 @@ const string Usage = """
           --tier: processes whose CPU time and peak RSS count for that tier (e.g. api=123 silo=456,457);
                   a PID given as db:PID counts that PostgreSQL postmaster and all of its backends.
           --json: append the result as one JSON line to FILE.
-      LoadGen memory <base-url> <client-id> <client-secret> --count N [--concurrency N] [--tier NAME=PID[,PID...]]...
+      LoadGen memory <base-url> <client-id> <client-secret> --count N [--concurrency N] [--seconds N]
+                  [--tier NAME=PID[,PID...]]...
           memory per session and per remembered revocation: the tiers' resident memory before and after N new guest
-          sessions, and after logging all N out.
+          sessions, again after --seconds without load (idle deactivation), and after logging all N out.
       LoadGen limits [--cost N] [--json FILE]
           the single-thread cost of one bcrypt hash at cost N (default 11) and of ES256 sign and verify.
     """;
