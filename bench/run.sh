@@ -9,7 +9,8 @@
 #       all       the three, one after the other (default)
 #       memory    cluster (1 + 1): memory per session (silo) and per remembered revocation (API node), with
 #                 BENCH_SESSIONS (default 100000) guest sessions, measured again after BENCH_IDLE seconds (default
-#                 60) of Cluster:IdleDeactivation and as long again without load, then all logged out
+#                 60) of Cluster:IdleDeactivation and as long again without load, then all logged out; each
+#                 measurement after a full garbage collection when dotnet-gcdump is installed
 #       growth    cluster (1 + 1) twice: with 10,000 and with 1,000,000 customers already stored (bulk-imported first;
 #                 BENCH_GROWTH="10000 1000000" are the sizes)
 #   bench/run.sh url BASE_URL[,BASE_URL...] CLIENT_ID CLIENT_SECRET [seconds]
@@ -120,7 +121,13 @@ cluster() { # silos apis [stored-customers]
   done
   local joined; joined=$(IFS=,; echo "${urls[*]}")
   if [[ $topology == memory ]]; then
+    local gcdump; gcdump=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
+    if [[ ! -x $gcdump ]]; then
+      echo "memory: dotnet-gcdump not found (dotnet tool install -g dotnet-gcdump): memory is measured without forcing a garbage collection" >&2
+      gcdump=
+    fi
     gen memory "${urls[0]}" "$client" "$secret" --count "${BENCH_SESSIONS:-100000}" --concurrency "$concurrency" --seconds $((2 * idle)) \
+      ${gcdump:+--gcdump "$gcdump"} \
       --tier "api=$(IFS=,; echo "${api_pids[*]}")" --tier "silo=$(IFS=,; echo "${silo_pids[*]}")" || failed=1
     stop_all; AUTHCLUSTER_PG_PORT=$pg_port AUTHCLUSTER_PG_STATE=$pg_state bash .ci/postgres.sh stop >/dev/null 2>&1
     return

@@ -22,14 +22,14 @@ internal static class MemoryGrowth
         var warmUp = options with { Count = Math.Max(1, options.Count / 10) };
         await ForEachAsync("warm-up", warmUp, async i => await workload.LogoutAsync(await workload.NewSessionAsync()));
 
-        var before = await SettledRssAsync(options.Tiers);
+        var before = await SettledRssAsync(options);
         await ForEachAsync("creating sessions", options, async i => tokens[i] = await workload.NewSessionAsync());
-        var withSessions = await SettledRssAsync(options.Tiers);
+        var withSessions = await SettledRssAsync(options);
         Console.WriteLine($"  idle for {options.Seconds} s");
         await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
-        var idle = await SettledRssAsync(options.Tiers);
+        var idle = await SettledRssAsync(options);
         await ForEachAsync("logging them out", options, i => workload.LogoutAsync(tokens[i]));
-        var withRevocations = await SettledRssAsync(options.Tiers);
+        var withRevocations = await SettledRssAsync(options);
 
         var per100k = 100_000.0 / options.Count;
         foreach (var (tier, i) in options.Tiers.Select((t, i) => (t, i)))
@@ -63,10 +63,44 @@ internal static class MemoryGrowth
         })));
     }
 
-    /// <summary>Each tier's resident memory once background work after a burst (collections, flushes) has had a few seconds.</summary>
-    private static async Task<double[]> SettledRssAsync(IReadOnlyList<Tier> tiers)
+    /// <summary>
+    /// Each tier's resident memory once background work after a burst (collections, flushes) has had a few seconds;
+    /// with <c>--gcdump</c>, after a full garbage collection in each tier process (which a heap dump starts).
+    /// </summary>
+    private static async Task<double[]> SettledRssAsync(Options options)
     {
+        if (options.GcDump is { } gcdump)
+        {
+            foreach (var pid in options.Tiers.Where(t => !t.WithChildren).SelectMany(t => t.Pids))
+            {
+                await CollectGarbageAsync(gcdump, pid);
+            }
+        }
+
         await Task.Delay(TimeSpan.FromSeconds(5));
-        return [.. tiers.Select(t => t.RssMiB())];
+        return [.. options.Tiers.Select(t => t.RssMiB())];
+    }
+
+    private static async Task CollectGarbageAsync(string gcdump, int pid)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"loadgen-{pid}-{Guid.NewGuid():N}.gcdump");
+        try
+        {
+            using var tool = Process.Start(new ProcessStartInfo(gcdump, ["collect", "-p", pid.ToString(CultureInfo.InvariantCulture), "-o", file])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            }) ?? throw new InvalidOperationException($"{gcdump} did not start.");
+            await tool.StandardOutput.ReadToEndAsync();
+            await tool.WaitForExitAsync();
+            if (tool.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"{gcdump} collect -p {pid} failed: {await tool.StandardError.ReadToEndAsync()}");
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }

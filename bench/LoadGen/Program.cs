@@ -14,9 +14,11 @@ const string Usage = """
                   a PID given as db:PID counts that PostgreSQL postmaster and all of its backends.
           --json: append the result as one JSON line to FILE.
       LoadGen memory <base-url> <client-id> <client-secret> --count N [--concurrency N] [--seconds N]
-                  [--tier NAME=PID[,PID...]]...
+                  [--gcdump PATH] [--tier NAME=PID[,PID...]]...
           memory per session and per remembered revocation: the tiers' resident memory before and after N new guest
           sessions, again after --seconds without load (idle deactivation), and after logging all N out.
+          --gcdump: a dotnet-gcdump to force a full garbage collection in every tier process before each measurement,
+                    so that memory no longer in use is not counted.
       LoadGen limits [--cost N] [--json FILE]
           the single-thread cost of one bcrypt hash at cost N (default 11) and of ES256 sign and verify.
     """;
@@ -47,11 +49,11 @@ int Help(int code)
 }
 
 /// <summary>The <c>--name value</c> options after a command's positional arguments.</summary>
-internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnlyList<Tier> Tiers, string? JsonFile, int Count)
+internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnlyList<Tier> Tiers, string? JsonFile, int Count, string? GcDump = null)
 {
     public static Options Parse(IReadOnlyList<string> args)
     {
-        var (seconds, concurrency, cost, tiers, json, count) = (15, 16, 11, new List<Tier>(), (string?)null, 100_000);
+        var (seconds, concurrency, cost, tiers, json, count, gcdump) = (15, 16, 11, new List<Tier>(), (string?)null, 100_000, (string?)null);
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -63,11 +65,12 @@ internal sealed record Options(int Seconds, int Concurrency, int Cost, IReadOnly
                 case "--tier": tiers.Add(Tier.Parse(value)); break;
                 case "--json": json = value; break;
                 case "--count": count = Positive(value, "--count"); break;
+                case "--gcdump": gcdump = value; break;
                 default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
             }
         }
 
-        return new Options(seconds, concurrency, cost, tiers, json, count);
+        return new Options(seconds, concurrency, cost, tiers, json, count, gcdump);
     }
 
     private static int Positive(string text, string name) =>
