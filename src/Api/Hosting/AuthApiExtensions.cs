@@ -125,6 +125,7 @@ public static class AuthApiExtensions
         // Fail a call to a dead silo in seconds, not the default 30 s; the caller gets 503 and retries.
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = FailurePolicy.ClientResponseTimeout);
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        ClusterSockets.UseForClient(client.Services);
         client.UseConnectionRetryFilter<ClusterConnectionRetryFilter>();
         client.Services.AddSingleton<SiloLossSignal>();
         client.Services.AddSingleton<IClusterConnectionStatusObserver>(services => services.GetRequiredService<SiloLossSignal>());

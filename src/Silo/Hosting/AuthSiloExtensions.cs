@@ -44,6 +44,7 @@ public static class AuthSiloExtensions
         }
 
         silo.UseClusterTls(cluster);
+        ClusterSockets.UseForSilo(silo.Services);
 
         // SIGTERM stops the host; Orleans then deactivates every grain (state is already written on every change)
         // and marks the silo dead in the membership table, so survivors take over without waiting for detection.
