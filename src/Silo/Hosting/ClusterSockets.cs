@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
@@ -47,14 +47,13 @@ public static class ClusterSockets
     private const int TcpUserTimeout = 18; // linux/tcp.h
 
     /// <summary>The API node (an Orleans client): its connections to the gateways.</summary>
-    public static void UseForClient(IServiceCollection services) =>
-        Replace<IConnectionFactory>(services, 1, static (services, _) => new ClusterConnectionFactory(services.GetRequiredService<ConnectionContexts>()));
+    public static void UseForClient(IServiceCollection services) => Replace<IConnectionFactory>(services, 1, NewConnectionFactory);
 
     /// <summary>A silo: its connections to other silos, the connections it accepts, and how long it waits for a lost client.</summary>
     public static void UseForSilo(IServiceCollection services)
     {
         services.Configure<SiloMessagingOptions>(o => o.ClientDropTimeout = ClientDropTimeout);
-        Replace<IConnectionFactory>(services, 1, static (services, _) => new ClusterConnectionFactory(services.GetRequiredService<ConnectionContexts>()));
+        Replace<IConnectionFactory>(services, 1, NewConnectionFactory);
         Replace<IConnectionListenerFactory>(services, 2, static (services, _) => services.GetRequiredService<Listeners>().Factory);
         services.AddSingleton<Listeners>();
     }
@@ -68,11 +67,13 @@ public static class ClusterSockets
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
         if (OperatingSystem.IsLinux())
         {
-            Span<byte> milliseconds = stackalloc byte[sizeof(int)];
-            BinaryPrimitives.WriteInt32LittleEndian(milliseconds, (int)UnacknowledgedLimit.TotalMilliseconds);
-            socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, milliseconds);
+            var milliseconds = (int)UnacknowledgedLimit.TotalMilliseconds;
+            socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, MemoryMarshal.AsBytes(new ReadOnlySpan<int>(ref milliseconds)));
         }
     }
+
+    private static IConnectionFactory NewConnectionFactory(IServiceProvider services, object? key) =>
+        new ClusterConnectionFactory(services.GetRequiredService<ConnectionContexts>());
 
     /// <summary>
     /// Orleans registers its socket transport under keys of its own that it keeps internal, so the registrations are
@@ -121,24 +122,56 @@ public static class ClusterSockets
                 WaitForDataBeforeAllocatingBuffer = false,
                 MaxReadBufferSize = null,
                 MaxWriteBufferSize = null,
-                CreateBoundListenSocket = endpoint =>
-                {
-                    var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                    Configure(socket);
-                    return socket;
-                },
+                CreateBoundListenSocket = Bind,
             }),
             loggers);
+    }
+
+    /// <summary>A listening socket as Orleans binds one: the address reusable at once after a restart.</summary>
+    private static Socket Bind(EndPoint endpoint)
+    {
+        var socket = NewSocket(endpoint.AddressFamily);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (endpoint is IPEndPoint ip && Equals(ip.Address, IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(endpoint);
+            return socket;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw new AddressInUseException(e.Message, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// As Orleans makes its sockets (no Nagle delay; a reset rather than a lingering close, so that reconnecting nodes
+    /// leave no TIME_WAIT behind), plus <see cref="Configure"/>.
+    /// </summary>
+    private static Socket NewSocket(AddressFamily family)
+    {
+        var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, LingerState = new LingerOption(true, 0) };
+        Configure(socket);
+        return socket;
     }
 
     private sealed class ClusterConnectionFactory(ConnectionContexts contexts) : IConnectionFactory
     {
         public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
         {
-            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var socket = NewSocket(endpoint.AddressFamily);
             try
             {
-                Configure(socket);
                 await socket.ConnectAsync(endpoint, cancellationToken);
                 return contexts.Factory.Create(socket);
             }

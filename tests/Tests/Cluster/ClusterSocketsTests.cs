@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using AuthCluster.Silo.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -58,7 +58,7 @@ public sealed class ClusterSocketsTests
         var socket = connection.Features.Get<IConnectionSocketFeature>()!.Socket;
         Span<byte> value = stackalloc byte[sizeof(int)];
         socket.GetRawSocketOption(6, 18, value); // IPPROTO_TCP, TCP_USER_TIMEOUT
-        Assert.Equal((int)ClusterSockets.UnacknowledgedLimit.TotalMilliseconds, BinaryPrimitives.ReadInt32LittleEndian(value));
+        Assert.Equal((int)ClusterSockets.UnacknowledgedLimit.TotalMilliseconds, MemoryMarshal.Read<int>(value));
         Assert.Equal(1, (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
     }
 
