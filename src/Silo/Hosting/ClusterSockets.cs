@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -47,13 +46,18 @@ public static class ClusterSockets
     private const int TcpUserTimeout = 18; // linux/tcp.h
 
     /// <summary>The API node (an Orleans client): its connections to the gateways.</summary>
-    public static void UseForClient(IServiceCollection services) => Replace<IConnectionFactory>(services, 1, NewConnectionFactory);
+    public static void UseForClient(IServiceCollection services)
+    {
+        Replace<IConnectionFactory>(services, 1, NewConnectionFactory);
+        services.AddSingleton<ConnectionContexts>();
+    }
 
     /// <summary>A silo: its connections to other silos, the connections it accepts, and how long it waits for a lost client.</summary>
     public static void UseForSilo(IServiceCollection services)
     {
         services.Configure<SiloMessagingOptions>(o => o.ClientDropTimeout = ClientDropTimeout);
         Replace<IConnectionFactory>(services, 1, NewConnectionFactory);
+        services.AddSingleton<ConnectionContexts>();
         Replace<IConnectionListenerFactory>(services, 2, static (services, _) => services.GetRequiredService<Listeners>().Factory);
         services.AddSingleton<Listeners>();
     }
@@ -93,8 +97,6 @@ public static class ClusterSockets
             services.Remove(registration);
             services.AddKeyedSingleton(registration.ServiceKey, factory);
         }
-
-        services.TryAddSingleton<ConnectionContexts>();
     }
 
     /// <summary>Turns a connected socket into a connection (Kestrel's socket transport, which Orleans' copies).</summary>
