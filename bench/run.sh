@@ -2,7 +2,7 @@
 # The benchmark suite. Builds Release, starts the topology it measures on this machine (with the load generator on
 # the same machine), runs every scenario against it, and prints one line per scenario plus the machine's limits.
 #
-#   bench/run.sh [embedded|cluster|cluster2|all|memory|growth] [seconds] [bcrypt-cost]
+#   bench/run.sh [embedded|cluster|cluster2|all|memory|growth|activations] [seconds] [bcrypt-cost]
 #       embedded  one node as `dotnet run --project src/Api` runs it (Embedded silo, SQLite), Production settings
 #       cluster   PostgreSQL (a throw-away server), 1 silo, 1 API node in Client mode
 #       cluster2  PostgreSQL, 2 silos, 2 API nodes (requests alternate between them)
@@ -13,6 +13,9 @@
 #                 measurement after a full garbage collection when dotnet-gcdump is installed
 #       growth    cluster (1 + 1) twice: with 10,000 and with 1,000,000 customers already stored (bulk-imported first;
 #                 BENCH_GROWTH="10000 1000000" are the sizes)
+#       activations  a silo in the load generator's place (no HTTP, no database server): the managed heap per
+#                 activation of an empty grain (what Orleans spends on any grain) and of a started session, while
+#                 active and after the silo collected them; BENCH_SESSIONS (default 100000) of each
 #   bench/run.sh url BASE_URL[,BASE_URL...] CLIENT_ID CLIENT_SECRET [seconds]
 #       an already running service (no CPU per tier: its processes are not ours to watch)
 #
@@ -164,6 +167,10 @@ case "$topology" in
     failed=0
     run_scenarios "$2" "$2"
     exit $failed ;;
+  activations)
+    dotnet build -c Release bench/ActivationCost -v q -nologo >/dev/null
+    dotnet bench/ActivationCost/bin/Release/net10.0/AuthCluster.ActivationCost.dll "${BENCH_SESSIONS:-100000}"
+    exit 0 ;;
   -h|--help|help) usage; exit 0 ;;
   *) echo "unknown topology: $topology" >&2; usage >&2; exit 2 ;;
 esac

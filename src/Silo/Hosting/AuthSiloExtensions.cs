@@ -72,6 +72,7 @@ public static class AuthSiloExtensions
             o.CollectionAge = cluster.IdleDeactivation;
             o.CollectionQuantum = TimeSpan.FromTicks(Math.Min(o.CollectionQuantum.Ticks, cluster.IdleDeactivation.Ticks / 2));
         });
+        silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = DirectoryCacheSize);
         silo.UseSystemTextJsonGrainStorageSerializer();
         silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
         if (storage.IsPostgreSql)
@@ -117,6 +118,15 @@ public static class AuthSiloExtensions
             .Select(shard => services.GetRequiredService<IGrainFactory>().GetGrain<IRevocationFeedGrain>(shard).Warm())));
         return silo;
     }
+
+    /// <summary>
+    /// How many grain locations a silo caches. Orleans' default, 1,000,000, keeps an entry until the cache is full,
+    /// also after its activation has been collected: about 270 bytes for every grain the silo has ever hosted, up to
+    /// ≈ 270 MB that idle deactivation never gives back (bench/README.md, "Memory"). Sessions and guests are called
+    /// seldom and mostly through a gateway that did not cache them, so a larger cache saves little; the hot grains
+    /// (feed shards, customers logging in) stay in this one, and a miss costs one directory lookup.
+    /// </summary>
+    internal const int DirectoryCacheSize = 100_000;
 
     /// <summary>
     /// Declares a killed silo dead within seconds instead of the default ~30 s: short probes, two missed probes
