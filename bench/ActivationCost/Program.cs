@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
+using AuthCluster.ActivationCost;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using AuthCluster.ActivationCost;
 using Microsoft.Extensions.Hosting;
 
 // What one activation costs a silo: the managed heap per activation while N of them are in memory, and what is
 // left of them after the silo has collected them all. Two kinds side by side: a grain with no state and no code
 // (what Orleans itself costs per activation, whatever the grain) and a session started as a login starts one.
-// Heap sizes are measured after full, compacting collections, so garbage is not counted.
+// Heap sizes are measured after full, compacting collections, so garbage is not counted. What stays after collection
+// is Orleans' cache of grain locations, which keeps an entry until it is evicted (the silo bounds it: see
+// AuthSiloExtensions.DirectoryCacheSize).
 
 if (args is ["-h" or "--help" or "help", ..] || args.Length > 1 || (args.Length == 1 && !int.TryParse(args[0], out _)))
 {
