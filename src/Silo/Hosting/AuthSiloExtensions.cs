@@ -122,9 +122,9 @@ public static class AuthSiloExtensions
     /// <summary>
     /// How many grain locations a silo caches. Orleans' default, 1,000,000, keeps an entry until the cache is full,
     /// also after its activation has been collected: about 270 bytes for every grain the silo has ever hosted, up to
-    /// ≈ 270 MB that idle deactivation never gives back (bench/README.md, "Memory"). Sessions and guests are called
-    /// seldom and mostly through a gateway that did not cache them, so a larger cache saves little; the hot grains
-    /// (feed shards, customers logging in) stay in this one, and a miss costs one directory lookup.
+    /// ≈ 270 MB that idle deactivation never gives back. Sessions and guests are many and each is called seldom, so
+    /// most such entries are never read again; the grains called often stay in this LRU, and a miss costs one
+    /// directory lookup (docs/DECISIONS.md, "A silo caches at most 100,000 grain locations").
     /// </summary>
     internal const int DirectoryCacheSize = 100_000;
 
