@@ -175,6 +175,22 @@ case "$topology" in
   *) echo "unknown topology: $topology" >&2; usage >&2; exit 2 ;;
 esac
 
+# The floor under validate: its requests answered by a bare ASP.NET Core server that does no work (LoadGen http-floor),
+# measured like a topology, so that validate's CPU per request can be read as floor + AuthCluster's own work.
+http_floor() {
+  [[ " $scenarios " == *" validate "* ]] || return 0
+  local port; port=$(free_port)
+  dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll http-floor --port "$port" >"$work/floor.log" 2>&1 &
+  local pid=$!
+  wait_ready "http://127.0.0.1:$port/v1/oauth/token/validate" "$work/floor.log"
+  echo "== http floor: validate's requests answered by a bare ASP.NET Core server (same bytes, no work)"
+  if (( warmup > 0 )); then
+    dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll run "http://127.0.0.1:$port" "$client" "$secret" validate --seconds "$warmup" --concurrency "$concurrency" >/dev/null
+  fi
+  gen run "http://127.0.0.1:$port" "$client" "$secret" validate --seconds "$seconds" --concurrency "$concurrency" --tier "floor=$pid" || failed=1
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
 kek=$(head -c 32 /dev/urandom | base64)
 echo "building (Release)..."
 dotnet build -c Release src/Api -v q -nologo >/dev/null
@@ -184,6 +200,7 @@ common_env
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 gen limits --cost "$cost"
 failed=0
+[[ $topology == memory ]] || http_floor
 case "$topology" in
   embedded) embedded ;;
   cluster) cluster 1 1 ;;

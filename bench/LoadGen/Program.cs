@@ -3,7 +3,7 @@ using AuthCluster.LoadGen;
 
 // The benchmark's load generator: drives one scenario against a running AuthCluster and reports throughput,
 // latency, errors by status and — for the processes it is told about — CPU time per request and peak memory per
-// tier; or measures the machine's limits (one bcrypt hash, one ES256 signature and verification).
+// tier; or measures the machine's limits (one bcrypt hash, one ES256 signature and verification, the HTTP floor).
 const string Usage = """
     usage:
       LoadGen run <base-url[,base-url...]> <client-id> <client-secret> <scenario> [--seconds N] [--concurrency N]
@@ -21,6 +21,9 @@ const string Usage = """
                     so that memory no longer in use is not counted.
       LoadGen limits [--cost N] [--json FILE]
           the single-thread cost of one bcrypt hash at cost N (default 11) and of ES256 sign and verify.
+      LoadGen http-floor --port N
+          serves the validate scenario's requests (and the guest logins it prepares with) with bytes of the same size
+          and no work at all, on 127.0.0.1:N until stopped: the HTTP floor under validate's CPU per request.
     """;
 
 try
@@ -32,6 +35,7 @@ try
         ["memory", var url, var clientId, var secret, .. var rest] =>
             await MemoryGrowth.RunAsync(new Uri(url.TrimEnd('/') + "/"), clientId, secret, Options.Parse(rest)),
         ["limits", .. var rest] => Limits.Run(Options.Parse(rest)),
+        ["http-floor", "--port", var port] when int.TryParse(port, out var number) => await HttpFloor.RunAsync(number),
         ["help" or "--help" or "-h"] => Help(0),
         _ => Help(2),
     };
