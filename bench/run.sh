@@ -182,6 +182,7 @@ http_floor() {
   local port; port=$(free_port)
   dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll http-floor --port "$port" >"$work/floor.log" 2>&1 &
   local pid=$!
+  pids+=("$pid")
   wait_ready "http://127.0.0.1:$port/v1/oauth/token/validate" "$work/floor.log"
   echo "== http floor: validate's requests answered by a bare ASP.NET Core server (same bytes, no work)"
   if (( warmup > 0 )); then

@@ -26,7 +26,8 @@ try
     // Development: the node's defaults for a developer's machine (a local key, mail to a folder); nothing is sent.
     var builder = Host.CreateApplicationBuilder([
         "--environment=Development", "--Storage:Provider=Sqlite", $"--Storage:ConnectionString=Data Source={database}",
-        $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning"]);
+        $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning",
+        "--Logging:LogLevel:Orleans=Error"]); // not its advice on server GC, nor the pauses the forced collections make
     builder.UseAuthSilo();
     using var host = builder.Build();
     await host.StartAsync();
