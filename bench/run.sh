@@ -51,7 +51,8 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 pg_port=$(free_port)
 
-gen() { dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll "$@" ${json:+--json "$json"}; }
+loadgen() { dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll "$@"; }
+gen() { loadgen "$@" ${json:+--json "$json"}; } # a measurement: its result also goes to BENCH_JSON
 
 wait_ready() { # url log
   for _ in $(seq 1 90); do curl -fs -o /dev/null "$1" && return 0; sleep 1; done
@@ -93,7 +94,7 @@ run_scenarios() { # topology urls tiers...
   # bcrypt then costs up to twice its optimized time. Every scenario is measured after the whole process is warm.
   if (( warmup > 0 )); then
     echo -n "warm-up (${warmup}s mixed, not counted): "
-    dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll run "$urls" "$client" "$secret" mixed --seconds "$warmup" --concurrency "$concurrency" | cut -c1-60
+    loadgen run "$urls" "$client" "$secret" mixed --seconds "$warmup" --concurrency "$concurrency" | cut -c1-60
   fi
   for scenario in $scenarios; do
     gen run "$urls" "$client" "$secret" "$scenario" --seconds "$seconds" --concurrency "$concurrency" "$@" || failed=1
@@ -180,13 +181,14 @@ esac
 http_floor() {
   [[ " $scenarios " == *" validate "* ]] || return 0
   local port; port=$(free_port)
+  # Started directly, not through loadgen(): the PID measured must be the server's own, not a subshell's.
   dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll http-floor --port "$port" >"$work/floor.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   wait_ready "http://127.0.0.1:$port/v1/oauth/token/validate" "$work/floor.log"
   echo "== http floor: validate's requests answered by a bare ASP.NET Core server (same bytes, no work)"
   if (( warmup > 0 )); then
-    dotnet bench/LoadGen/bin/Release/net10.0/AuthCluster.LoadGen.dll run "http://127.0.0.1:$port" "$client" "$secret" validate --seconds "$warmup" --concurrency "$concurrency" >/dev/null
+    loadgen run "http://127.0.0.1:$port" "$client" "$secret" validate --seconds "$warmup" --concurrency "$concurrency" >/dev/null
   fi
   gen run "http://127.0.0.1:$port" "$client" "$secret" validate --seconds "$seconds" --concurrency "$concurrency" --tier "floor=$pid" || failed=1
   kill "$pid"; wait "$pid" 2>/dev/null || true

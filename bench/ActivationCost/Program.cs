@@ -57,18 +57,16 @@ try
     async Task ActivateAsync(string what, Func<long, Task> activate, long offset)
     {
         var clock = Stopwatch.StartNew();
-        var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        var done = 0;
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
-            for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+            await activate(offset + i);
+            var finished = Interlocked.Increment(ref done);
+            if (finished % Math.Max(1, count / 4) == 0)
             {
-                await activate(offset + i);
-                if ((i + 1) % Math.Max(1, count / 4) == 0)
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what}: {i + 1:N0} of {count:N0} ({clock.Elapsed.TotalSeconds:F0} s)"));
-                }
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what}: {finished:N0} of {count:N0} ({clock.Elapsed.TotalSeconds:F0} s)"));
             }
-        })));
+        });
     }
 }
 finally

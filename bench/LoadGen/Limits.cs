@@ -15,9 +15,11 @@ namespace AuthCluster.LoadGen;
 /// </summary>
 internal static class Limits
 {
+    private const string Password = "violet-staple-orbit-42";
+
     public static int Run(Options options)
     {
-        var hashMs = Median(5, () => BCrypt.Net.BCrypt.HashPassword("violet-staple-orbit-42", options.Cost));
+        var hashMs = Median(5, () => BCrypt.Net.BCrypt.HashPassword(Password, options.Cost));
         var hashBound = Environment.ProcessorCount * 1000 / hashMs;
         var allCoresRate = HashesPerSecondOnAllCores(options.Cost);
 
@@ -66,11 +68,11 @@ internal static class Limits
         using var start = new Barrier(Environment.ProcessorCount + 1);
         var threads = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => new Thread(() =>
         {
-            BCrypt.Net.BCrypt.HashPassword("violet-staple-orbit-42", cost);
+            BCrypt.Net.BCrypt.HashPassword(Password, cost);
             start.SignalAndWait();
             for (var i = 0; i < perThread; i++)
             {
-                BCrypt.Net.BCrypt.HashPassword("violet-staple-orbit-42", cost);
+                BCrypt.Net.BCrypt.HashPassword(Password, cost);
             }
         })).ToList();
         threads.ForEach(t => t.Start());
