@@ -225,6 +225,21 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public string Diagnostics() => $"Logs in {LogDirectory}\n" + string.Join("\n", _nodes.Select(n =>
         $"--- {n.Name} (pid {n.Id}{(n.HasExited ? $", exited {n.ExitCode}" : "")}) ---\n{n.Tail(25)}"));
 
+    /// <summary>Every line of every node's log that contains one of <paramref name="needles"/>, for failure messages.</summary>
+    public string LogLinesMentioning(IReadOnlyCollection<string> needles) => string.Concat(_nodes
+        .Where(n => File.Exists(n.LogPath))
+        .SelectMany(n => ReadShared(n.LogPath).Where(line => needles.Any(line.Contains)).Select(line => $"\n        {n.Name}: {line}")));
+
+    /// <summary>A log a running node still writes to.</summary>
+    private static IEnumerable<string> ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         // APIs first, so that they do not chase departing silos; all of them killed, whatever happened.

@@ -146,7 +146,9 @@ internal sealed class FaultLab : IAsyncDisposable
         var history = load.History.Snapshot();
         onHistory?.Invoke(history);
         var result = HistoryChecker.Check(history, RefreshReuseGrace);
-        return ScenarioReport.From(name, history, faultAt, healedAt, result, $"{faultNote}; {healNote}".Trim(' ', ';'), readBack.Elapsed);
+        var sessionIds = result.Violations.Select(v => v.SessionId).OfType<Guid>().Select(id => id.ToString()).Distinct().ToList();
+        return ScenarioReport.From(name, history, faultAt, healedAt, result, $"{faultNote}; {healNote}".Trim(' ', ';'), readBack.Elapsed)
+            with { Evidence = sessionIds.Count == 0 ? "" : Cluster.LogLinesMentioning(sessionIds) };
     }
 
     /// <summary>Cuts <paramref name="silo"/> off from every other silo (both directions); API nodes and PostgreSQL still reach it.</summary>
@@ -255,6 +257,9 @@ internal sealed record ScenarioReport(
     TimeSpan ReadBack,
     string FailureTimeline)
 {
+    /// <summary>The node log lines that name a session the checker found broken.</summary>
+    public string Evidence { get; init; } = "";
+
     /// <summary>Failures closer together than this count as one window of unavailability.</summary>
     private static readonly TimeSpan Joining = TimeSpan.FromSeconds(1);
 
@@ -298,7 +303,8 @@ internal sealed record ScenarioReport(
     public override string ToString() =>
         FormattableString.Invariant($"{Name}: {Failed} of {Requests} requests failed{(Failed > 0 ? $" ({FailedByStatus})" : "")}; longest unavailability {LongestUnavailability.TotalSeconds:F1} s; ")
         + FormattableString.Invariant($"last failure {RecoveryAfterHeal.TotalSeconds:F1} s after the heal; max latency {MaxLatency.TotalSeconds:F1} s; {Check.Summary}; {Notes}")
-        + (Failed > 0 ? $"\n    failures (start relative to the fault, operation, status, node, duration): {FailureTimeline}" : "");
+        + (Failed > 0 ? $"\n    failures (start relative to the fault, operation, status, node, duration): {FailureTimeline}" : "")
+        + (Evidence.Length > 0 ? $"\n    node log lines naming the broken sessions:{Evidence}" : "");
 
     /// <summary>A row of the table in docs/cluster.md.</summary>
     public string MarkdownRow => FormattableString.Invariant(

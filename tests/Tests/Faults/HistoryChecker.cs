@@ -1,3 +1,5 @@
+using AuthCluster.Grains.Interfaces.Formats;
+
 namespace AuthCluster.Tests.Faults;
 
 /// <summary>The kinds of broken promise the checker looks for.</summary>
@@ -28,9 +30,10 @@ internal enum ViolationKind
     Unverified,
 }
 
-internal sealed record Violation(ViolationKind Kind, string Detail)
+/// <summary>A broken promise; for one of a session, the session's id (what node logs name) and every call that touched it.</summary>
+internal sealed record Violation(ViolationKind Kind, string Detail, Guid? SessionId = null, string Timeline = "")
 {
-    public override string ToString() => $"{Kind}: {Detail}";
+    public override string ToString() => $"{Kind}: {Detail}{Timeline}";
 }
 
 /// <summary>What the checker found, with how much it could check.</summary>
@@ -97,7 +100,21 @@ internal static class HistoryChecker
         /// <summary>A call under the load that could have revoked or rotated it got no answer.</summary>
         public bool Ambiguous { get; set; }
 
-        public string Name => $"session of {(Owner ?? "a guest")} issued {Created.End:HH:mm:ss.fff} ({HistoryEntry.Fingerprint(Created.IssuedRefresh)})";
+        public Guid Id => RefreshTokenFormat.TryParse(Created.IssuedRefresh, out var id, out _) ? id : Guid.Empty;
+
+        public string Name => $"session {Id} of {(Owner ?? "a guest")} issued {Created.End:HH:mm:ss.fff} ({HistoryEntry.Fingerprint(Created.IssuedRefresh)})";
+
+        public bool Touches(HistoryEntry entry) =>
+            (entry.PresentedRefresh is { } r && RefreshTokens.Contains(r))
+            || (entry.PresentedAccess is { } a && AccessTokens.Contains(a))
+            || (entry.IssuedRefresh is { } issued && RefreshTokens.Contains(issued))
+            || (Owner is not null && entry.Account == Owner);
+
+        /// <summary>Every recorded call that touched this session or its owner, one per line, tokens as fingerprints.</summary>
+        public string Timeline(IEnumerable<HistoryEntry> entries) => string.Concat(entries.Where(Touches).Select(e =>
+            $"\n        {e.Start:HH:mm:ss.fff}-{e.End:HH:mm:ss.fff} {e.Phase} {e.Operation} via {e.Api}: {e.Status}"
+            + $"{(e.Active is { } active ? (active ? " active" : " inactive") : "")}, presented {HistoryEntry.Fingerprint(e.PresentedRefresh ?? e.PresentedAccess)}"
+            + $", issued {HistoryEntry.Fingerprint(e.IssuedRefresh)}"));
     }
 
     private static List<Session> Sessions(List<HistoryEntry> entries)
@@ -241,12 +258,14 @@ internal static class HistoryChecker
                 if (entry.Operation is Operation.Validate or Operation.Introspect && entry.Active == true)
                 {
                     yield return new Violation(ViolationKind.ActiveAfterRevocation,
-                        $"{entry.Operation} through {entry.Api} at {entry.Start:HH:mm:ss.fff} answered active for the {session.Name}, revoked at {revoked:HH:mm:ss.fff}");
+                        $"{entry.Operation} through {entry.Api} at {entry.Start:HH:mm:ss.fff} answered active for the {session.Name}, revoked at {revoked:HH:mm:ss.fff}",
+                        session.Id, session.Timeline(entries));
                 }
                 else if (entry.Operation == Operation.Refresh && entry.Acknowledged)
                 {
                     yield return new Violation(ViolationKind.RevocationUndone,
-                        $"refresh through {entry.Api} at {entry.Start:HH:mm:ss.fff} succeeded for the {session.Name}, revoked at {revoked:HH:mm:ss.fff}");
+                        $"refresh through {entry.Api} at {entry.Start:HH:mm:ss.fff} succeeded for the {session.Name}, revoked at {revoked:HH:mm:ss.fff}",
+                        session.Id, session.Timeline(entries));
                 }
             }
 
@@ -277,15 +296,19 @@ internal static class HistoryChecker
                 continue;
             }
 
-            if (refreshes.Any(e => e.Status is >= 400 and < 500))
+            var refused = refreshes.Any(e => e.Status is >= 400 and < 500);
+            var invalid = validations.Any(e => e.Active == false);
+            if (refused)
             {
                 yield return new Violation(ViolationKind.SuccessorRefused,
-                    $"the last acknowledged refresh token {HistoryEntry.Fingerprint(refresh)} of the {session.Name} was refused ({refreshes.First(e => !e.Acknowledged).Status})");
+                    $"the last acknowledged refresh token {HistoryEntry.Fingerprint(refresh)} of the {session.Name} was refused ({refreshes.First(e => !e.Acknowledged).Status})",
+                    session.Id, invalid ? "" : session.Timeline(entries));
             }
 
-            if (validations.Any(e => e.Active == false))
+            if (invalid)
             {
-                yield return new Violation(ViolationKind.LiveSessionRefused, $"the latest access token of the live {session.Name} did not validate");
+                yield return new Violation(ViolationKind.LiveSessionRefused, $"the latest access token of the live {session.Name} did not validate",
+                    session.Id, session.Timeline(entries));
             }
         }
     }
