@@ -20,6 +20,12 @@ public sealed partial class SessionGrain(
 {
     private readonly ILogger _security = loggers.CreateLogger(SecurityEvents.Category);
 
+    /// <summary>
+    /// How many tokens retired before the previous one keep their grace window: a family refreshed more often than this
+    /// within the window is not a shop's traffic, and its row stays small.
+    /// </summary>
+    private const int MaxEarlierRetired = 8;
+
     private SessionState Session => state.State;
 
     public async Task<SessionGrant> Start(SessionStart start)
@@ -76,23 +82,21 @@ public sealed partial class SessionGrain(
             return RefreshResult.Invalid;
         }
 
+        var grace = options.Value.Tokens.RefreshReuseGrace;
         if (RefreshTokens.Matches(secret, Session.CurrentDigest))
         {
             var successor = RefreshTokens.Successor(Session.RotationKey, secret);
-            Session.PreviousDigest = Session.CurrentDigest;
+            Retire(now, grace);
             Session.CurrentDigest = RefreshTokens.Digest(successor);
-            Session.RotatedAt = now;
-            Session.UpdatedAt = now;
             Session.Ip = client.Ip ?? Session.Ip;
             Session.UserAgent = client.UserAgent ?? Session.UserAgent;
             await state.WriteOrDeactivateAsync(this);
             return new RefreshResult(Grant(successor));
         }
 
-        var grace = options.Value.Tokens.RefreshReuseGrace;
-        if (RefreshTokens.Matches(secret, Session.PreviousDigest) && now - Session.RotatedAt <= grace && grace > TimeSpan.Zero)
+        if (IsRetiredWithin(secret, grace, now))
         {
-            // A concurrent refresh of the same token: hand out the successor already minted, not a second one.
+            // A concurrent or repeated refresh of this token: hand out the successor already minted, not a second one.
             return new RefreshResult(Grant(RefreshTokens.Successor(Session.RotationKey, secret)));
         }
 
@@ -182,6 +186,35 @@ public sealed partial class SessionGrain(
             ? RevocationFeed.ShardOf(GrainFactory, this.GetPrimaryKey()).Publish(this.GetPrimaryKey(), until)
             : Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Retires the current token. Each retired token keeps a grace window of its own, not just the latest: a repeat
+    /// of a refresh (an API node's attempt abandoned once another attempt answered, or a shop's retry) can arrive
+    /// after the shop has already refreshed again with the successor, and must not read as theft.
+    /// </summary>
+    private void Retire(DateTimeOffset now, TimeSpan grace)
+    {
+        var earlier = Session.EarlierRetired;
+        if (Session.PreviousDigest is { } previous && Session.RotatedAt is { } retiredAt)
+        {
+            earlier.Add(new RetiredDigest(previous, retiredAt));
+        }
+
+        earlier.RemoveAll(r => now - r.RetiredAt > grace);
+        if (earlier.Count > MaxEarlierRetired)
+        {
+            earlier.RemoveRange(0, earlier.Count - MaxEarlierRetired);
+        }
+
+        Session.PreviousDigest = Session.CurrentDigest;
+        Session.RotatedAt = now;
+        Session.UpdatedAt = now;
+    }
+
+    private bool IsRetiredWithin(byte[] secret, TimeSpan grace, DateTimeOffset now) =>
+        grace > TimeSpan.Zero
+        && ((now - Session.RotatedAt <= grace && RefreshTokens.Matches(secret, Session.PreviousDigest))
+            || Session.EarlierRetired.Any(r => now - r.RetiredAt <= grace && RefreshTokens.Matches(secret, r.Digest)));
 
     private bool IsActiveAt(DateTimeOffset now) =>
         state.RecordExists && Session.RevokedAt is null && now < Session.ExpiresAt;

@@ -19,8 +19,16 @@ public sealed class SessionState
     public DateTimeOffset ExpiresAt { get; set; }
     public byte[] RotationKey { get; set; } = [];
     public byte[]? CurrentDigest { get; set; }
+
+    /// <summary>The token retired by the latest rotation, at <see cref="RotatedAt"/>.</summary>
     public byte[]? PreviousDigest { get; set; }
     public DateTimeOffset? RotatedAt { get; set; }
+
+    /// <summary>Tokens retired before <see cref="PreviousDigest"/> whose grace window was still open at the latest rotation, oldest first.</summary>
+    public List<RetiredDigest> EarlierRetired { get; set; } = [];
     public DateTimeOffset? RevokedAt { get; set; }
     public RevocationReason? RevocationReason { get; set; }
 }
+
+/// <summary>A retired refresh token's digest and when its successor was minted.</summary>
+public sealed record RetiredDigest(byte[] Digest, DateTimeOffset RetiredAt);

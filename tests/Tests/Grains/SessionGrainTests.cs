@@ -1,6 +1,7 @@
 using AuthCluster.Grains.Domain;
 using AuthCluster.Grains.Interfaces;
 using AuthCluster.Grains.Interfaces.Formats;
+using Orleans.Core.Internal;
 
 namespace AuthCluster.Tests.Grains;
 
@@ -53,16 +54,67 @@ public sealed class SessionGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Refresh_TokenTwoGenerationsOld_IsReuseEvenInsideGrace()
+    public async Task Refresh_TokenTwoGenerationsOldInsideItsGrace_ReturnsItsSuccessorWithoutRevoking()
+    {
+        // An attempt abandoned by the API (another answered first) may arrive after the shop refreshed again.
+        var (session, first) = await StartAsync();
+        var second = await session.Refresh(first.RefreshToken, Client);
+        fixture.Time.Advance(TimeSpan.FromSeconds(4));
+        var third = await session.Refresh(second.Grant!.RefreshToken, Client);
+
+        fixture.Time.Advance(TimeSpan.FromSeconds(5));
+        var late = await session.Refresh(first.RefreshToken, Client);
+        var next = await session.Refresh(third.Grant!.RefreshToken, Client);
+
+        Assert.Equal(second.Grant.RefreshToken, late.Grant!.RefreshToken);
+        Assert.NotNull(next.Grant);
+        Assert.True(await session.IsActive());
+    }
+
+    [Fact]
+    public async Task Refresh_TokenTwoGenerationsOldAfterItsGrace_IsReuseThoughTheLatestRotationIsRecent()
     {
         var (session, first) = await StartAsync();
         var second = await session.Refresh(first.RefreshToken, Client);
+        fixture.Time.Advance(TimeSpan.FromSeconds(9));
         await session.Refresh(second.Grant!.RefreshToken, Client);
+
+        fixture.Time.Advance(TimeSpan.FromSeconds(2));
+        var reuse = await session.Refresh(first.RefreshToken, Client);
+
+        Assert.Null(reuse.Grant);
+        Assert.False(await session.IsActive());
+    }
+
+    [Fact]
+    public async Task Refresh_TokenRetiredBeyondTheKeptRotations_IsReuseEvenInsideGrace()
+    {
+        var (session, first) = await StartAsync();
+        var token = first.RefreshToken;
+        for (var i = 0; i < 10; i++)
+        {
+            token = (await session.Refresh(token, Client)).Grant!.RefreshToken;
+        }
 
         var reuse = await session.Refresh(first.RefreshToken, Client);
 
         Assert.Null(reuse.Grant);
         Assert.False(await session.IsActive());
+    }
+
+    [Fact]
+    public async Task Refresh_EarlierRetiredTokenAfterReactivation_StillInsideItsGrace()
+    {
+        // The retired tokens are part of the stored state, so a repeat that reaches a new activation (its silo died) is the same refresh.
+        var (session, first) = await StartAsync();
+        var second = await session.Refresh(first.RefreshToken, Client);
+        await session.Refresh(second.Grant!.RefreshToken, Client);
+        await session.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+
+        var late = await session.Refresh(first.RefreshToken, Client);
+
+        Assert.Equal(second.Grant.RefreshToken, late.Grant!.RefreshToken);
+        Assert.True(await session.IsActive());
     }
 
     [Fact]

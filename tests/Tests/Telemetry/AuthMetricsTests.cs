@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Silo.Hosting;
 using AuthCluster.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,16 +29,16 @@ public sealed class AuthMetricsTests(ApiFixture fixture) : IClassFixture<ApiFixt
         var first = await http.RegisteredAsync();
         using var validate = await _factory.BearerClient(first.AccessToken).GetAsync("/v1/oauth/token/validate");
         using var rotated = await http.RefreshAsync(first.RefreshToken);
-        using var rotatedAgain = await http.RefreshAsync((await rotated.TokensAsync()).RefreshToken);
+        Assert.True(RefreshTokenFormat.TryParse(first.RefreshToken, out var sessionId, out _));
 
-        // Act: two rotations old, so neither the current token nor the previous one within the grace window.
-        using var replayed = await http.RefreshAsync(first.RefreshToken);
+        // Act: a secret of this session that is neither its current token nor one retired within the grace window.
+        using var replayed = await http.RefreshAsync(RefreshTokenFormat.Format(sessionId, RandomNumberGenerator.GetBytes(RefreshTokenFormat.SecretSize)));
 
         // Assert
         var after = await management.GetStringAsync("/metrics");
         using var publicMetrics = await _factory.CreateClient().GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, validate.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, rotatedAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
         await replayed.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_grant");
         Assert.True(Scrape.Value(after, ReuseDetections) >= (Scrape.Value(before, ReuseDetections) ?? 0) + 1, after);
         Assert.True(Scrape.Value(after, ReuseRevocations) >= (Scrape.Value(before, ReuseRevocations) ?? 0) + 1, after);

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using AuthCluster.Grains.Interfaces.Formats;
 using AuthCluster.Tests.Cluster;
 using AuthCluster.Tests.Infrastructure;
 using AuthCluster.Tests.Storage;
@@ -45,11 +47,10 @@ public sealed class MetricsProcessTests : IAsyncLifetime
         await api.WaitUntilOkAsync(http, "/health/ready", TimeSpan.FromSeconds(90));
         var email = TestApi.UniqueEmail("metrics");
         var first = await http.RegisteredAsync(email);
-        using var rotated = await http.RefreshAsync(first.RefreshToken);
-        using var rotatedAgain = await http.RefreshAsync((await rotated.TokensAsync()).RefreshToken);
+        Assert.True(RefreshTokenFormat.TryParse(first.RefreshToken, out var sessionId, out _));
 
-        // Act
-        using var replayed = await http.RefreshAsync(first.RefreshToken);
+        // Act: a secret this session never had
+        using var replayed = await http.RefreshAsync(RefreshTokenFormat.Format(sessionId, RandomNumberGenerator.GetBytes(RefreshTokenFormat.SecretSize)));
         using var reset = await http.SendResetEmailAsync(email);
 
         // Assert: the email goes out asynchronously (the outbox), so the silo is polled for it.
