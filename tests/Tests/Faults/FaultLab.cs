@@ -260,6 +260,9 @@ internal sealed record ScenarioReport(
     /// <summary>The node log lines that name a session the checker found broken.</summary>
     public string Evidence { get; init; } = "";
 
+    /// <summary>Failed calls that began more than a second after the heal: failures the fault itself cannot explain.</summary>
+    public int FailedAfterHeal { get; init; }
+
     /// <summary>Failures closer together than this count as one window of unavailability.</summary>
     private static readonly TimeSpan Joining = TimeSpan.FromSeconds(1);
 
@@ -297,7 +300,10 @@ internal sealed record ScenarioReport(
             check,
             notes,
             readBack,
-            string.Join(", ", failed.Take(30).Select(e => FormattableString.Invariant($"{(e.Start - faultAt).TotalSeconds:+0.0;-0.0}s {e.Operation} {e.Status} {e.Api} ({(e.End - e.Start).TotalSeconds:F1} s)"))));
+            string.Join(", ", failed.Take(30).Select(e => FormattableString.Invariant($"{(e.Start - faultAt).TotalSeconds:+0.0;-0.0}s {e.Operation} {e.Status} {e.Api} ({(e.End - e.Start).TotalSeconds:F1} s)"))))
+        {
+            FailedAfterHeal = failed.Count(e => e.Start > healedAt + TimeSpan.FromSeconds(1)),
+        };
     }
 
     public override string ToString() =>

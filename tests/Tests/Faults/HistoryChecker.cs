@@ -313,6 +313,15 @@ internal static class HistoryChecker
         }
     }
 
+    /// <summary>Every recorded call naming the account, one per line; passwords by their place in the account's history (p0: the registration's).</summary>
+    private static string AccountTimeline(List<HistoryEntry> entries, HistoryEntry registration, List<HistoryEntry> changes)
+    {
+        var passwords = changes.Prepend(registration).Select(c => c.Password).ToList();
+        return string.Concat(entries.Where(e => e.Account == registration.Account).Select(e =>
+            $"\n        {e.Start:HH:mm:ss.fff}-{e.End:HH:mm:ss.fff} {e.Phase} {e.Operation} via {e.Api}: {e.Status}"
+            + (e.Password is null ? "" : $", password p{passwords.IndexOf(e.Password)}")));
+    }
+
     /// <summary>
     /// Every acknowledged registration leaves an account whose password is the last acknowledged one, or one whose
     /// change had no answer; a password replaced by an acknowledged change must no longer work.
@@ -333,17 +342,19 @@ internal static class HistoryChecker
                 .Where(c => c.End < lastAcknowledged.Start && !possible.Contains(c.Password!))
                 .Select(c => c.Password!).ToHashSet(StringComparer.Ordinal);
 
-            var readBack = entries.Where(e => e.Phase == Phase.ReadBack && e.Operation == Operation.Login && e.Account == email && !e.Unknown).ToList();
+            // A throttled login (429) says nothing about its password.
+            var readBack = entries.Where(e => e.Phase == Phase.ReadBack && e.Operation == Operation.Login && e.Account == email && !e.Unknown && e.Status != 429).ToList();
             if (!readBack.Any(e => e.Acknowledged && possible.Contains(e.Password!)))
             {
                 violations.Add(readBack.Any(e => possible.Contains(e.Password!))
-                    ? new Violation(ViolationKind.PasswordLost, $"account {email}: its acknowledged password was refused in the read-back")
+                    ? new Violation(ViolationKind.PasswordLost, $"account {email}: its acknowledged password was refused in the read-back", Timeline: AccountTimeline(entries, registration, changes))
                     : new Violation(ViolationKind.Unverified, $"account {email}: no read-back login with its acknowledged password"));
             }
 
             if (readBack.FirstOrDefault(e => e.Acknowledged && replaced.Contains(e.Password!)) is { } stale)
             {
-                violations.Add(new Violation(ViolationKind.PasswordLost, $"account {email}: a password replaced by an acknowledged change still logged in at {stale.Start:HH:mm:ss.fff}"));
+                violations.Add(new Violation(ViolationKind.PasswordLost, $"account {email}: a password replaced by an acknowledged change still logged in at {stale.Start:HH:mm:ss.fff}",
+                    Timeline: AccountTimeline(entries, registration, changes)));
             }
 
             // Under the load too: a login that began after its password was acknowledged, with no other change of

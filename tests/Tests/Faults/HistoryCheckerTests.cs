@@ -169,6 +169,22 @@ public sealed class HistoryCheckerTests
     }
 
     [Fact]
+    public void Check_ReadBackLoginOnlyThrottled_UnverifiedNotLost()
+    {
+        // Failed logins under the load (a change took effect unanswered) can throttle the read-back's right password.
+        var history = new Script()
+            .Register("ada@x", "pw1", "r0", "a0", at: 0)
+            .Logout("a0", 204, at: 1)
+            .ReadBackLogin("ada@x", "pw1", 429, at: 30)
+            .ReadBackValidate("a0", active: false, at: 30)
+            .Entries;
+
+        var result = HistoryChecker.Check(history, Grace);
+
+        Assert.Equal(ViolationKind.Unverified, Assert.Single(result.Violations).Kind);
+    }
+
+    [Fact]
     public void Check_LiveSessionNeverReadBack_Unverified()
     {
         var history = new Script().Guest("r0", "a0", at: 0).Entries;

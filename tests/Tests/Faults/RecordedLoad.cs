@@ -312,8 +312,10 @@ internal sealed partial class RecordedLoad : IDisposable
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 6 };
         await Parallel.ForEachAsync(accounts, parallel, async (account, _) =>
         {
-            // Every password the account may have, or had: the current one must work, a replaced one must not.
-            foreach (var password in account.Attempted.Prepend(account.Original).Append(account.Password).Distinct(StringComparer.Ordinal).ToList())
+            // Every password the account may have, or had: the current one must work, a replaced one must not. The
+            // likely current ones first (the last acknowledged, then the newest attempts): wrong passwords before them
+            // would add to failures under the load and throttle the very login that must succeed.
+            foreach (var password in account.Attempted.AsEnumerable().Reverse().Prepend(account.Password).Append(account.Original).Distinct(StringComparer.Ordinal).ToList())
             {
                 await UntilAnsweredAsync(() => CallAsync(Operation.Login, Phase.ReadBack, AnyApi(), MixedLoad.Client(HttpMethod.Post, "/v1/auth/login",
                     new { email = account.Email, password, shop_id = ProcessCluster.ShopId }), e => e with { Account = account.Email, Password = password }));
@@ -350,17 +352,22 @@ internal sealed partial class RecordedLoad : IDisposable
         return entry;
     }
 
+    /// <summary>
+    /// Repeats a read-back call that got no answer, or was throttled (a throttled login says nothing about its
+    /// password; the throttle's first delay is 2 s).
+    /// </summary>
     private static async Task<HistoryEntry> UntilAnsweredAsync(Func<Task<(HistoryEntry Entry, JsonElement Body)>> call)
     {
         for (var attempt = 0; ; attempt++)
         {
             var (entry, _) = await call();
-            if (!entry.Unknown || attempt == 9)
+            var throttled = entry.Status == (int)HttpStatusCode.TooManyRequests;
+            if ((!entry.Unknown && !throttled) || attempt == 9)
             {
                 return entry;
             }
 
-            await Task.Delay(1000);
+            await Task.Delay(throttled ? 3000 : 1000);
         }
     }
 
