@@ -26,6 +26,7 @@ public sealed class SessionState
 
     /// <summary>Tokens retired before <see cref="PreviousDigest"/> whose grace window was still open at the latest rotation, oldest first.</summary>
     public List<RetiredDigest> EarlierRetired { get; set; } = [];
+
     public DateTimeOffset? RevokedAt { get; set; }
     public RevocationReason? RevocationReason { get; set; }
 }
