@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Reflection;
 using Orleans.Concurrency;
 using Orleans.Networking.Shared;
@@ -46,12 +47,13 @@ public static class FailurePolicy
     public static readonly TimeSpan ConnectRetryDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Share of <c>Auth:Tokens:RefreshReuseGrace</c> within which a refresh is repeated. The session grain treats a
-    /// repeat as the same refresh only while the grace window since its rotation is open; the margin covers the
-    /// repeat's own latency and the clock difference between the silo that rotated and the one that answers the
-    /// repeat after a failover.
+    /// What a refresh's repeats leave free at the end of <c>Auth:Tokens:RefreshReuseGrace</c>. The session grain takes
+    /// a repeat for the same refresh only while the presented token's grace window is open, and a repeat sent at the
+    /// end of the retry window may still reach it until its response timeout (<see cref="OneWriteTimeout"/>) has
+    /// passed; the second on top covers its latency and the clock difference between the silo that rotated and the
+    /// one that answers the repeat after a failover.
     /// </summary>
-    public const double RefreshGraceShare = 0.7;
+    public static readonly TimeSpan RefreshGraceMargin = TimeSpan.Parse(OneWriteTimeout, CultureInfo.InvariantCulture) + TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How many attempts of one idempotent call may be outstanding at once: the first, and repeats sent when a gateway
@@ -147,13 +149,14 @@ public static class FailurePolicy
 
     /// <summary>
     /// How long after its first attempt a call may still be sent again: <see cref="RetryWindow"/>, except that a
-    /// refresh also stops at <see cref="RefreshGraceShare"/> of the reuse grace window. That one dependency on a
-    /// setting is deliberate: past the window the session grain would take the repeat for reuse of a retired token
-    /// and revoke the session. With a grace of zero a refresh is never repeated.
+    /// refresh also stops <see cref="RefreshGraceMargin"/> before the end of the reuse grace window. That one
+    /// dependency on a setting is deliberate: past the window the session grain would take the repeat for reuse of a
+    /// retired token and revoke the session. With a grace of <see cref="RefreshGraceMargin"/> or less a refresh is
+    /// never repeated.
     /// </summary>
     public static TimeSpan RetryWindowFor(RetrySafety safety, TimeSpan refreshReuseGrace) => safety switch
     {
-        RetrySafety.WithinRefreshGrace => Min(RetryWindow, refreshReuseGrace * RefreshGraceShare),
+        RetrySafety.WithinRefreshGrace => Min(RetryWindow, Max(TimeSpan.Zero, refreshReuseGrace - RefreshGraceMargin)),
         _ => RetryWindow,
     };
 
@@ -172,4 +175,6 @@ public static class FailurePolicy
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

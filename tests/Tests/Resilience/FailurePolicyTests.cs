@@ -140,18 +140,32 @@ public sealed class FailurePolicyRetryTests
         Assert.Equal(FailurePolicy.RetryWindow, FailurePolicy.RetryWindowFor(RetrySafety.Repeatable, TimeSpan.Zero));
         Assert.Equal(FailurePolicy.RetryWindow, FailurePolicy.RetryWindowFor(RetrySafety.OnlyIfUndelivered, TimeSpan.Zero));
         Assert.Equal(FailurePolicy.RetryWindow, FailurePolicy.RetryWindowFor(RetrySafety.WithinRefreshGrace, TimeSpan.FromSeconds(10)));
-        Assert.Equal(TimeSpan.FromSeconds(0.7), FailurePolicy.RetryWindowFor(RetrySafety.WithinRefreshGrace, TimeSpan.FromSeconds(1)));
+        Assert.Equal(TimeSpan.FromSeconds(2), FailurePolicy.RetryWindowFor(RetrySafety.WithinRefreshGrace, TimeSpan.FromSeconds(6)));
+        Assert.Equal(TimeSpan.Zero, FailurePolicy.RetryWindowFor(RetrySafety.WithinRefreshGrace, TimeSpan.FromSeconds(1)));
     }
 
     [Fact]
-    public void RetryDelay_Refresh_StopsWellInsideTheReuseGraceWindow()
+    public void RetryDelay_Refresh_StopsSoThatNoAttemptOutlivesTheReuseGraceWindow()
     {
+        // The last repeat may run until its 3 s response timeout, and must still find its token inside the window.
         var failure = new SiloUnavailableException();
-        var grace = TimeSpan.FromSeconds(1);
+        var grace = TimeSpan.FromSeconds(6);
 
-        Assert.NotNull(FailurePolicy.RetryDelay(failure, RetrySafety.WithinRefreshGrace, 0, TimeSpan.FromMilliseconds(600), grace));
-        Assert.Null(FailurePolicy.RetryDelay(failure, RetrySafety.WithinRefreshGrace, 0, TimeSpan.FromMilliseconds(660), grace));
+        Assert.NotNull(FailurePolicy.RetryDelay(failure, RetrySafety.WithinRefreshGrace, 0, TimeSpan.FromMilliseconds(1900), grace));
+        Assert.Null(FailurePolicy.RetryDelay(failure, RetrySafety.WithinRefreshGrace, 0, TimeSpan.FromMilliseconds(1960), grace));
+        Assert.Null(FailurePolicy.RetryDelay(failure, RetrySafety.WithinRefreshGrace, 0, TimeSpan.Zero, TimeSpan.FromSeconds(4))); // too short to repeat safely
         Assert.Null(FailurePolicy.RetryDelay(failure, RetrySafety.WithinRefreshGrace, 0, TimeSpan.Zero, TimeSpan.Zero)); // grace disabled: a repeat is reuse
+    }
+
+    [Fact]
+    public void Refresh_TimesOutAfterTheTimeoutTheGraceMarginIsMadeOf()
+    {
+        var refresh = typeof(ISessionGrain).GetMethod(nameof(ISessionGrain.Refresh))!;
+
+        Assert.Equal(RetrySafety.WithinRefreshGrace, FailurePolicy.RetrySafetyOf(refresh));
+        Assert.Contains(refresh.GetCustomAttributesData(), a => a.AttributeType.Name == "ResponseTimeoutAttribute"
+            && (string?)a.ConstructorArguments[0].Value == FailurePolicy.OneWriteTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(4), FailurePolicy.RefreshGraceMargin);
     }
 
     [Fact]
