@@ -194,27 +194,20 @@ public sealed partial class SessionGrain(
     /// </summary>
     private void Retire(DateTimeOffset now, TimeSpan grace)
     {
-        var earlier = Session.EarlierRetired;
-        if (Session.PreviousDigest is { } previous && Session.RotatedAt is { } retiredAt)
-        {
-            earlier.Add(new RetiredDigest(previous, retiredAt));
-        }
-
-        earlier.RemoveAll(r => now - r.RetiredAt > grace);
-        if (earlier.Count > MaxEarlierRetired)
-        {
-            earlier.RemoveRange(0, earlier.Count - MaxEarlierRetired);
-        }
-
+        Session.EarlierRetired = [.. RetiredTokens().Where(r => now - r.RetiredAt <= grace).TakeLast(MaxEarlierRetired)];
         Session.PreviousDigest = Session.CurrentDigest;
         Session.RotatedAt = now;
         Session.UpdatedAt = now;
     }
 
     private bool IsRetiredWithin(byte[] secret, TimeSpan grace, DateTimeOffset now) =>
-        grace > TimeSpan.Zero
-        && ((now - Session.RotatedAt <= grace && RefreshTokens.Matches(secret, Session.PreviousDigest))
-            || Session.EarlierRetired.Any(r => now - r.RetiredAt <= grace && RefreshTokens.Matches(secret, r.Digest)));
+        grace > TimeSpan.Zero && RetiredTokens().Any(r => now - r.RetiredAt <= grace && RefreshTokens.Matches(secret, r.Digest));
+
+    /// <summary>Every retired token the session still holds, oldest first: the earlier ones, then the previous one.</summary>
+    private IEnumerable<RetiredDigest> RetiredTokens() =>
+        Session.PreviousDigest is { } previous && Session.RotatedAt is { } retiredAt
+            ? Session.EarlierRetired.Append(new RetiredDigest(previous, retiredAt))
+            : Session.EarlierRetired;
 
     private bool IsActiveAt(DateTimeOffset now) =>
         state.RecordExists && Session.RevokedAt is null && now < Session.ExpiresAt;

@@ -112,8 +112,7 @@ internal static class HistoryChecker
 
         /// <summary>Every recorded call that touched this session or its owner, one per line, tokens as fingerprints.</summary>
         public string Timeline(IEnumerable<HistoryEntry> entries) => string.Concat(entries.Where(Touches).Select(e =>
-            $"\n        {e.Start:HH:mm:ss.fff}-{e.End:HH:mm:ss.fff} {e.Phase} {e.Operation} via {e.Api}: {e.Status}"
-            + $"{(e.Active is { } active ? (active ? " active" : " inactive") : "")}, presented {HistoryEntry.Fingerprint(e.PresentedRefresh ?? e.PresentedAccess)}"
+            TimelineLine(e) + $"{(e.Active is { } active ? (active ? " active" : " inactive") : "")}, presented {HistoryEntry.Fingerprint(e.PresentedRefresh ?? e.PresentedAccess)}"
             + $", issued {HistoryEntry.Fingerprint(e.IssuedRefresh)}"));
     }
 
@@ -318,9 +317,11 @@ internal static class HistoryChecker
     {
         var passwords = changes.Prepend(registration).Select(c => c.Password).ToList();
         return string.Concat(entries.Where(e => e.Account == registration.Account).Select(e =>
-            $"\n        {e.Start:HH:mm:ss.fff}-{e.End:HH:mm:ss.fff} {e.Phase} {e.Operation} via {e.Api}: {e.Status}"
-            + (e.Password is null ? "" : $", password p{passwords.IndexOf(e.Password)}")));
+            TimelineLine(e) + (e.Password is null ? "" : $", password p{passwords.IndexOf(e.Password)}")));
     }
+
+    /// <summary>The start of a timeline line: when, what, through which node, and the answer.</summary>
+    private static string TimelineLine(HistoryEntry e) => $"\n        {e.Start:HH:mm:ss.fff}-{e.End:HH:mm:ss.fff} {e.Phase} {e.Operation} via {e.Api}: {e.Status}";
 
     /// <summary>
     /// Every acknowledged registration leaves an account whose password is the last acknowledged one, or one whose
